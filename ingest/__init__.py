@@ -1,0 +1,1 @@
+"""Ingestion: sources -> audio -> word-timed transcripts -> repunctuation -> summaries."""

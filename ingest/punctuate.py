@@ -1,0 +1,111 @@
+"""Repunctuate and recase caption words with the LLM, without changing a word.
+
+The model sees a window of words and writes them back punctuated. Its output
+is never trusted as text: it is aligned to the input word by word (after
+lowercasing and stripping punctuation on both sides), and an input word takes
+the model's spelling only where the two match. Anything the model added,
+dropped or changed is ignored, so the words and their times are the
+captions' own whatever the model does. A small model that punctuates poorly
+costs readability, never correctness.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import replace
+from typing import Callable
+
+from lectern.llm import LLM, Message
+
+from .transcript import Segment, Word
+
+WINDOW_WORDS = 80          # words shown to the model at once
+MIN_COMMIT = 0.5           # commit at least this share of a window (up to a sentence end)
+MAX_SENTENCE_WORDS = 40    # force a segment break in unpunctuated runs
+_END = (".", "?", "!")
+
+SYSTEM = "You add punctuation and capital letters to speech transcripts."
+PROMPT = ("Add punctuation (periods, commas, question marks) and capital letters to this "
+          "transcript. Keep every word exactly as it is and in the same order. Do not add, "
+          "remove or change any word. Reply with the corrected text only.\n\n{text}")
+
+
+def norm(word: str) -> str:
+    """The comparison form of a word: lowercase, no punctuation."""
+    return re.sub(r"[^\w']+", "", word.lower().replace("’", "'")).strip("'")
+
+
+def align(original: list[str], restored: str) -> list[str]:
+    """The original words, each spelled as the model wrote it where the words match."""
+    out_tokens = [t for t in restored.split() if norm(t)]
+    a = [norm(w) for w in original]
+    b = [norm(t) for t in out_tokens]
+    result = list(original)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            result[block.a + k] = out_tokens[block.b + k]
+    return result
+
+
+def _fix_case(tokens: list[str]) -> list[str]:
+    """Sentence-initial capitals and the pronoun I, whatever the model did."""
+    out, start = [], True
+    for tok in tokens:
+        if re.fullmatch(r"i('[a-z]+)?[,.?!]?", tok):
+            tok = "I" + tok[1:]
+        if start:
+            m = re.search(r"[A-Za-z]", tok)
+            if m:
+                tok = tok[:m.start()] + tok[m.start()].upper() + tok[m.start() + 1:]
+        start = tok.endswith(_END)
+        out.append(tok)
+    return out
+
+
+def restore(words: list[Word], llm: LLM,
+            on_progress: Callable[[int], None] | None = None) -> list[Word]:
+    """Words with punctuation and case restored; times and word identity unchanged."""
+    raw = [w.text.strip() for w in words]
+    spelled: list[str] = []
+    i = 0
+    while i < len(raw):
+        window = raw[i:i + WINDOW_WORDS]
+        reply = llm.complete([Message("system", SYSTEM),
+                              Message("user", PROMPT.format(text=" ".join(window)))],
+                             max_tokens=int(len(window) * 2.5) + 32)
+        result = align(window, reply)
+        cut = len(window)
+        if i + len(window) < len(raw):  # not the last window: end it on a sentence end
+            ends = [k + 1 for k, t in enumerate(result) if t.endswith(_END)
+                    and k + 1 >= MIN_COMMIT * len(window)]
+            cut = ends[-1] if ends else len(window)
+            if not ends:  # no sentence end: the model's window-final period is not real
+                result[-1] = result[-1].rstrip(".?!")
+        spelled += result[:cut]
+        i += cut
+        if on_progress:
+            on_progress(i)
+    if spelled and not spelled[-1].endswith(_END):
+        spelled[-1] = spelled[-1].rstrip(",;:") + "."
+    spelled = _fix_case(spelled)
+    return [replace(w, text=" " + s) for w, s in zip(words, spelled)]
+
+
+def sentences(words: list[Word]) -> list[Segment]:
+    """Split punctuated words into sentence segments."""
+    out: list[Segment] = []
+    current: list[Word] = []
+    for w in words:
+        current.append(w)
+        if w.text.rstrip().endswith(_END) or len(current) >= MAX_SENTENCE_WORDS:
+            out.append(_segment(current))
+            current = []
+    if current:
+        out.append(_segment(current))
+    return out
+
+
+def _segment(ws: list[Word]) -> Segment:
+    return Segment(ws[0].start, ws[-1].end, "".join(w.text for w in ws).strip(), tuple(ws))

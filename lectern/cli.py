@@ -1,0 +1,116 @@
+"""The `lectern` command. The library raises; this module translates errors to one line.
+
+Exit status: 0 when everything worked, 1 when any source or question failed,
+2 for usage and configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from . import __version__
+from .config import ConfigError, home
+
+log = logging.getLogger("lectern")
+
+
+def _setup_logging(verbose: bool, log_file) -> None:
+    from rich.logging import RichHandler
+
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console = RichHandler(level=logging.INFO if verbose else logging.ERROR, show_path=False,
+                          show_time=False, markup=False, console=_console(stderr=True))
+    root.addHandler(console)
+    if log_file is not None:
+        fh = logging.FileHandler(log_file)
+        fh.setLevel(logging.INFO)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(fh)
+    for noisy in ("httpx", "urllib3", "faster_whisper", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+    return Console(stderr=stderr, highlight=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lectern", description="A teaching assistant built from a course's lecture videos. "
+        f"The library lives in $LECTERN_HOME (now {home()}).")
+    p.add_argument("--version", action="version", version=f"lectern {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens in detail")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ing = sub.add_parser("ingest", help="download, transcribe and summarise lectures",
+                         description="Ingest media files, folders (searched recursively; media "
+                         "recognised by content) and URLs (videos, playlists, channels: anything "
+                         "yt-dlp knows). Work already done with the same input and settings is "
+                         "skipped.")
+    ing.add_argument("sources", nargs="+", metavar="SOURCE", help="a file, folder or URL")
+    ing.add_argument("--captions", choices=("ignore", "prefer"),
+                     help="'prefer': use a video's captions (repunctuated by the LLM) instead "
+                          "of speech recognition when it has them (default: ignore)")
+    ing.add_argument("--model", help="Whisper model: tiny.en, base (default; both offline), "
+                                     "a CTranslate2 folder or a hub name")
+    ing.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where Whisper runs")
+    ing.add_argument("--batch-size", type=int, help="> 1: batched Whisper inference (GPUs)")
+    ing.add_argument("--language", help="spoken language code (default: detect)")
+    ing.add_argument("--llm", help="LLM for summaries and repunctuation: qwen2.5-0.5b "
+                                   "(default, offline) or a GGUF file")
+    ing.add_argument("--no-summary", action="store_true", help="skip summaries")
+    ing.add_argument("--force", action="append", default=[], metavar="STAGE",
+                     help="redo a stage even if done: fetch, audio, transcript or summary "
+                          "(repeatable)")
+
+    st = sub.add_parser("status", help="list videos, their stages and errors")
+    st.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("models", help="assemble the offline models into the cache and check them")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "models":
+            _setup_logging(args.verbose, None)
+            return _models()
+        from .library import Library
+        lib = Library()
+        _setup_logging(args.verbose, lib.log_file)
+        if args.command == "ingest":
+            from .commands import ingest
+            return ingest(lib, args)
+        if args.command == "status":
+            from .commands import status
+            return status(lib, args.json)
+    except ConfigError as e:
+        print(f"lectern: configuration error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lectern: interrupted; what was finished is kept, run again to resume", file=sys.stderr)
+        return 130
+    return 2
+
+
+def _models() -> int:
+    from . import models
+    for kind, name, fn in (("asr", "tiny.en", models.asr_model), ("asr", "base", models.asr_model),
+                           ("llm", "qwen2.5-0.5b", models.llm_model),
+                           ("embedding", "all-MiniLM-L6-v2", models.embedding_model)):
+        try:
+            print(f"{kind:10} {name:18} {fn(name)}")
+        except models.ModelError as e:
+            print(f"lectern: {kind} model {name}: {e}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

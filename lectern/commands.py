@@ -1,0 +1,102 @@
+"""CLI commands: thin wrappers that configure, draw progress and print results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from .library import Library
+
+log = logging.getLogger("lectern")
+
+
+class RichProgress:
+    """Progress bars per video and stage, drawn by rich on stderr."""
+
+    def __init__(self, progress):
+        self.bars = progress
+        self.tasks: dict[tuple[str, str], int] = {}
+
+    def stage(self, video_id: str, stage: str, total: float | None):
+        key = (video_id, stage)
+        if key not in self.tasks:
+            self.tasks[key] = self.bars.add_task(f"{video_id} {stage}", total=total)
+        task = self.tasks[key]
+        return lambda done: self.bars.update(task, completed=done)
+
+    def done(self, video_id: str, stage: str) -> None:
+        for key in [k for k in self.tasks if k[0] == video_id]:
+            self.bars.remove_task(self.tasks.pop(key))
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    t = {k: v for k, v in (("model", args.model), ("device", args.device),
+                           ("batch_size", args.batch_size), ("language", args.language)) if v}
+    i = {"captions": args.captions} if args.captions else {}
+    if args.no_summary:
+        i["summaries"] = False
+    s = {"llm": args.llm} if args.llm else {}
+    return {"transcribe": t, "ingest": i, "summarize": s}
+
+
+def ingest(lib: Library, args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.pipeline import Ingestor, Settings
+
+    settings = Settings.from_file(lib.config_file, **_overrides(args))
+    log.info("ingest %s with %s", args.sources, settings)
+    results = []
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn())
+    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bars:
+        ingestor = Ingestor(lib, settings, tuple(args.force), RichProgress(bars))
+        for r in ingestor.run(args.sources):
+            results.append(r)
+            where = f"{r.video_id} ({r.source})" if r.video_id else r.source
+            if r.ok:
+                did = f"ran {', '.join(r.ran)}" if r.ran else "already done"
+                print(f"ok      {where}: {did}")
+            else:
+                print(f"FAILED  {where}: {r.error}")
+            sys.stdout.flush()
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results) - len(failed)} ingested, {len(failed)} failed; library: {lib.root}")
+    return 1 if failed else 0
+
+
+def status(lib: Library, as_json: bool) -> int:
+    from ingest.pipeline import STAGES
+
+    rows = []
+    for v in lib.videos():
+        stages = {s.stage: s for s in lib.catalog.stages(v.id)}
+        rows.append({
+            "id": v.id, "title": v.title, "source": v.source, "duration": v.duration,
+            "stages": {name: {"status": stages[name].status, "error": stages[name].error,
+                              "seconds": stages[name].seconds, "config_hash": stages[name].config_hash}
+                       for name in STAGES if name in stages},
+        })
+    failures = [{"source": s, "error": e, "at": at} for s, e, at in lib.catalog.failures()]
+    if as_json:
+        print(json.dumps({"library": str(lib.root), "videos": rows, "failures": failures}, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Library {lib.root}")
+    for col in ("id", "title", "length", *STAGES, "error"):
+        table.add_column(col)
+    for r in rows:
+        errors = [f"{n}: {s['error']}" for n, s in r["stages"].items() if s["error"]]
+        length = f"{r['duration'] / 60:.1f} min" if r["duration"] else ""
+        table.add_row(r["id"], r["title"][:40], length,
+                      *[r["stages"].get(n, {}).get("status", "-") for n in STAGES],
+                      "; ".join(errors))
+    console = Console(highlight=False)
+    console.print(table)
+    for f in failures:
+        console.print(f"failed source {f['source']}: {f['error']}")
+    return 0
