@@ -46,8 +46,9 @@ def cues(text: str) -> list[Cue]:
     out: list[Cue] = []
     block: list[str] = []
     for line in text.splitlines() + [""]:
-        if line.strip():
-            block.append(line.rstrip("\n"))
+        # only a truly empty line ends a cue: YouTube pads cues with lines of one space
+        if line.rstrip("\r") != "":
+            block.append(line)
             continue
         for i, b in enumerate(block):
             m = _CUE.match(b)

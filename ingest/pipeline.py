@@ -120,7 +120,11 @@ class Ingestor:
     # --- orchestration -----------------------------------------------------------------
     def run(self, source_args: list[str]) -> Iterator[Result]:
         """Ingest every source; yields one Result per video or rejected source."""
+        seen: set[str] = set()
         for found in sources.discover(source_args, skip=self.lib.root):
+            if found.source in seen:  # named twice (a file and its folder): once is enough
+                continue
+            seen.add(found.source)
             if isinstance(found, sources.Rejected):
                 log.warning("%s: %s", found.source, found.error)
                 self.lib.catalog.record_failure(found.source, found.error)

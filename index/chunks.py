@@ -1,0 +1,121 @@
+"""Chunks: what gets indexed, cut from a video's transcript and summary.
+
+Passages are 30-60 s of speech cut on sentence ends: long enough to hold an
+answer with its context, short enough that a citation points close to it and
+that the embedding model (256 word pieces) sees all of it. Each passage
+starts with the last few seconds of the previous one, so an answer spanning a
+cut is whole in at least one passage. The summary, each salient point and
+each chapter title are entries of their own kinds, for "what is this lecture
+about" questions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Iterator
+
+from ingest.summarize import Summary
+from ingest.transcript import Segment, Transcript
+
+PASSAGE, SUMMARY, POINT, CHAPTER = "passage", "summary", "point", "chapter"
+KINDS = (PASSAGE, SUMMARY, POINT, CHAPTER)
+CHUNK_VERSION = 1  # bump when the cutting rules change: every video is re-indexed
+_NAMESPACE = uuid.UUID("6f1c2a8e-4b7d-4c1e-9a53-0d2f7e9b1c44")
+_SENTENCE_END = (".", "?", "!", "…", '"', "'")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    video_id: str
+    kind: str                 # one of KINDS
+    index: int                # position among the video's chunks of this kind
+    title: str                # the video's title
+    start: float              # seconds into the media
+    end: float
+    text: str
+    sentences: tuple[Sentence, ...] = ()  # passages only: the sentences it is made of
+
+    @property
+    def point_id(self) -> str:
+        """Deterministic: re-indexing a video overwrites its points instead of adding."""
+        return str(uuid.uuid5(_NAMESPACE, f"{self.video_id}/{self.kind}/{self.index}"))
+
+
+def _ends_sentence(seg: Segment) -> bool:
+    return seg.text.rstrip().endswith(_SENTENCE_END)
+
+
+def _chunk_end(segs: tuple[Segment, ...], i: int, min_s: float, max_s: float) -> int:
+    """Index of the last segment of the passage starting at segment i."""
+    last_sentence_end = None
+    for j in range(i, len(segs)):
+        span = segs[j].end - segs[i].start
+        if span > max_s and j > i:
+            # too long: cut at the last sentence end that fit, else mid-sentence
+            return last_sentence_end if last_sentence_end is not None else j - 1
+        if _ends_sentence(segs[j]):
+            last_sentence_end = j
+            if span >= min_s:
+                return j
+    return len(segs) - 1
+
+
+def passage_spans(segs: tuple[Segment, ...], min_s: float, max_s: float,
+                  overlap_s: float) -> list[tuple[int, int]]:
+    """[first, last] segment index of each passage, overlapping by whole segments."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(segs):
+        end = _chunk_end(segs, i, min_s, max_s)
+        spans.append((i, end))
+        if end == len(segs) - 1:
+            break
+        k = end + 1  # step back over whole segments that fit in the overlap
+        while k - 1 > i and segs[end].end - segs[k - 1].start <= overlap_s:
+            k -= 1
+        i = k
+    return spans
+
+
+def passages(t: Transcript, title: str, min_s: float, max_s: float,
+             overlap_s: float) -> list[Chunk]:
+    segs = tuple(s for s in t.segments if s.text.strip())
+    out = []
+    for n, (a, b) in enumerate(passage_spans(segs, min_s, max_s, overlap_s)):
+        sents = tuple(Sentence(s.start, s.end, s.text.strip()) for s in segs[a:b + 1])
+        out.append(Chunk(t.video_id, PASSAGE, n, title, sents[0].start, sents[-1].end,
+                         " ".join(s.text for s in sents), sents))
+    return out
+
+
+def summary_entries(s: Summary, title: str, duration: float) -> Iterator[Chunk]:
+    """The summary and points cover the whole video; chapters their own span."""
+    if s.summary.strip():
+        yield Chunk(s.video_id, SUMMARY, 0, title, 0.0, duration, s.summary.strip())
+    for n, point in enumerate(p for p in s.points if p.strip()):
+        yield Chunk(s.video_id, POINT, n, title, 0.0, duration, point.strip())
+    for n, ch in enumerate(c for c in s.chapters if c.title.strip()):
+        end = ch.end if ch.end is not None else duration
+        yield Chunk(s.video_id, CHAPTER, n, title, min(ch.start, duration), min(end, duration),
+                    ch.title.strip())
+
+
+def content_key(t: Transcript, s: Summary | None, title: str, settings: tuple) -> str:
+    """Changes when anything that goes into a video's points changes."""
+    h = hashlib.sha256()
+    h.update(json.dumps(t.to_payload(), sort_keys=True).encode())
+    if s is not None:
+        h.update(json.dumps([s.summary, list(s.points),
+                             [(c.title, c.start, c.end) for c in s.chapters]]).encode())
+    h.update(json.dumps([title, CHUNK_VERSION, *settings], default=str).encode())
+    return h.hexdigest()[:24]

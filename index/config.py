@@ -1,0 +1,61 @@
+"""IndexConfig: how transcripts become chunks, vectors and a Qdrant collection.
+
+Read from the "index" section of $LECTERN_HOME/config.json (unknown keys are
+errors), with per-call overrides on top.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from lectern import config as cfgmod
+from lectern.library import Library
+
+QDRANT_URL_ENV = "QDRANT_URL"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    # embeddings: an offline alias ("all-MiniLM-L6-v2"), a model folder, or a hub name.
+    # A promoted fine-tuned model is just another folder named here.
+    embedding_model: str = "all-MiniLM-L6-v2"
+    batch_size: int = 32
+    device: str = "cpu"
+    # chunking: passages of chunk_min_s..chunk_max_s of speech, cut on sentence ends,
+    # each starting with the last overlap_s seconds (whole sentences) of the previous one
+    chunk_min_s: float = 30.0
+    chunk_max_s: float = 60.0
+    overlap_s: float = 8.0
+    index_summaries: bool = True      # summary, salient points and chapters as their own entries
+    # keyword vectors: BM25 term weights; IDF is applied by Qdrant (modifier=IDF)
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    bm25_avgdl: float = 100.0         # fixed, so adding a video never changes old vectors
+    # storage: embedded on-disk Qdrant under the data root unless a server URL is given
+    # ($QDRANT_URL wins over this); qdrant_path "" means <data root>/qdrant
+    qdrant_url: str = ""
+    qdrant_path: str = ""
+    collection_prefix: str = "lectern"
+    # retrieval
+    prefetch: int = 40                # candidates from each retriever before RRF
+    rrf_k: int = 60
+    rerank_model: str = ""            # a cross-encoder folder or name; "" = no rerank
+    rerank_candidates: int = 20
+
+
+def load_config(lib: Library, **overrides: Any) -> IndexConfig:
+    data = {**cfgmod.load_file(lib.config_file).get("index", {}), **overrides}
+    cfg = cfgmod.from_dict(IndexConfig, data)
+    if not 0 < cfg.chunk_min_s <= cfg.chunk_max_s:
+        raise cfgmod.ConfigError("index.chunk_min_s must be > 0 and <= chunk_max_s")
+    if not 0 <= cfg.overlap_s < cfg.chunk_min_s:
+        raise cfgmod.ConfigError("index.overlap_s must be >= 0 and < chunk_min_s")
+    if cfg.batch_size < 1 or cfg.prefetch < 1:
+        raise cfgmod.ConfigError("index.batch_size and index.prefetch must be >= 1")
+    return cfg
+
+
+def qdrant_url(cfg: IndexConfig) -> str:
+    return os.environ.get(QDRANT_URL_ENV) or cfg.qdrant_url

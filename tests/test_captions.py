@@ -1,0 +1,55 @@
+"""Caption parsing and word-preserving alignment (pure functions, real files)."""
+
+import re
+
+from ingest import captions, punctuate
+from tests.conftest import shared
+
+
+def caption_words(vtt_text: str) -> list[str]:
+    """Independent reading of YouTube's rolling VTT: the lines that carry word tags."""
+    out = []
+    for line in vtt_text.splitlines():
+        if re.search(r"<\d\d:\d\d:\d\d\.\d{3}>", line):
+            out += re.sub(r"<[^>]+>", "", line).split()
+    return out
+
+
+def test_youtube_vtt_gives_each_word_once_with_its_time():
+    path = shared("audio/video/manifesto.vtt")
+    words = captions.words(path)
+    assert [w.text.strip() for w in words] == caption_words(path.read_text())
+    assert words[0].text.strip() == "this" and abs(words[0].start - 1.599) < 1e-6
+    audiobook = words[1]
+    assert audiobook.text.strip() == "audiobook" and abs(audiobook.start - 1.92) < 1e-6
+    starts = [w.start for w in words]
+    assert starts == sorted(starts) and all(w.end >= w.start for w in words)
+    assert words[-1].end < 90
+
+
+def test_plain_srt_drops_rolling_repeats_and_spreads_time(tmp_path):
+    srt = tmp_path / "x.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:03,000\nhello there students\n\n"
+                   "2\n00:00:03,000 --> 00:00:05,000\nhello there students\ntoday we learn physics\n\n")
+    words = captions.words(srt)
+    assert [w.text.strip() for w in words] == "hello there students today we learn physics".split()
+    assert words[0].start == 1.0 and abs(words[2].end - 3.0) < 1e-6 and abs(words[-1].end - 5.0) < 1e-6
+
+
+def test_alignment_never_adds_drops_or_changes_words():
+    original = "so um the force is twenty five newtons right".split()
+    # a model that adds a word, drops one, changes a number and punctuates
+    restored = "So, the force is really 25 newtons, right?"
+    out = punctuate.align(original, restored)
+    assert [punctuate.norm(w) for w in out] == [punctuate.norm(w) for w in original]
+    assert out[0] == "So," and out[-1] == "right?" and "twenty" in out and "um" in out
+
+
+def test_sentences_split_on_punctuation_and_keep_times():
+    words = captions.words(shared("audio/video/manifesto.vtt"))[:12]
+    text = "This audiobook is in the public domain. You can find the text version of"
+    restored = punctuate.align([w.text.strip() for w in words], text)
+    from dataclasses import replace
+    segs = punctuate.sentences([replace(w, text=" " + t) for w, t in zip(words, restored)])
+    assert segs[0].text == "This audiobook is in the public domain."
+    assert segs[0].start == words[0].start and segs[0].end == words[6].end
