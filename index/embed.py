@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import os
 from pathlib import Path
@@ -106,6 +105,3 @@ def reranker(name: str, device: str = "cpu") -> Reranker:
     log.info("loading rerank model %s", name)
     return Reranker(name, device)
 
-
-def describe(e: Embedder) -> str:
-    return json.dumps({"model": e.name, "dim": e.dim, "version": e.version})

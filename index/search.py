@@ -38,6 +38,7 @@ class SearchResult:
     query: str
     hits: tuple[Hit, ...]
     seconds: float
+    vector: np.ndarray  # the query's unit embedding, for scoring sentences inside hits
 
     @property
     def best_similarity(self) -> float:
@@ -68,4 +69,4 @@ class Retriever:
             scores = self._rerank.scores(query, [s.chunk.text for s in stored])
         order = sorted(range(len(stored)), key=lambda i: -scores[i])[:k]
         hits = tuple(Hit(stored[i].chunk, scores[i], sims[i], r + 1) for r, i in enumerate(order))
-        return SearchResult(query, hits, time.perf_counter() - t0)
+        return SearchResult(query, hits, time.perf_counter() - t0, qvec)

@@ -29,6 +29,7 @@ out over own same she should so some such than that the their theirs them themse
 these they this those through to too under until up very was we were what when where which while
 who whom why will with would you your yours yourself yourselves okay yeah um uh like kind sort
 really actually basically know think mean going get got thing things lot
+isn aren wasn weren don doesn didn won couldn shouldn wouldn haven hasn hadn
 """.split())
 
 

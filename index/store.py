@@ -13,6 +13,7 @@ half-way leaves a video that simply re-indexes next time.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from dataclasses import dataclass
@@ -185,3 +186,16 @@ def close_store(url: str = "", path: Path | None = None) -> None:
         store = _open.pop(key, None)
     if store is not None:
         store.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    # Close embedded stores before interpreter teardown, which otherwise breaks their __del__.
+    with _lock:
+        stores = list(_open.values())
+        _open.clear()
+    for store in stores:
+        try:
+            store.close()
+        except Exception:  # closing at exit is best effort
+            pass

@@ -1,0 +1,18 @@
+# The two commands of the README: `make demo` and `make test`. Both set up first.
+.PHONY: setup demo test bench clean
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	LECTERN_HOME=$${LECTERN_HOME:-lectern-data} .venv/bin/lectern ingest samples/
+	LECTERN_HOME=$${LECTERN_HOME:-lectern-data} .venv/bin/lectern status
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+bench: setup
+	.venv/bin/python bench/ingest.py
+
+clean:
+	rm -rf lectern-data

@@ -1,0 +1,133 @@
+"""Citations: excerpts the model may cite, deep links to them, and the marker filter.
+
+The model writes [n] where n numbers an excerpt in its prompt. Small models
+also write [7] when there are three excerpts, or "[1, 2]"; so markers are
+checked against the excerpts actually given while the answer streams: valid
+ones are renumbered in order of first use ([1] is the first source cited),
+invalid ones are dropped before the user sees them. A citation can thus only
+name a video and second that came out of the index, and the excerpts are
+checked against the library (the video exists, the second is inside it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qs, urlparse
+
+from ingest.sources import SourceInfo
+from lectern.library import Library
+
+_MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*\]")
+_PARTIAL = re.compile(r"\[[\d,\s]{0,12}$")  # could still become a marker: hold it back
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A piece of a passage put in the prompt as [number]."""
+
+    number: int
+    video_id: str
+    title: str
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int          # as it appears in the answer
+    video_id: str
+    title: str
+    start: float
+    end: float
+    url: str
+    text: str            # the excerpt cited
+
+
+def youtube_id(url: str) -> str | None:
+    u = urlparse(url)
+    host = (u.hostname or "").lower()
+    if host.endswith("youtu.be"):
+        return u.path.strip("/").split("/")[0] or None
+    if host.endswith("youtube.com"):
+        if u.path == "/watch":
+            return (parse_qs(u.query).get("v") or [None])[0]
+        parts = u.path.strip("/").split("/")
+        if len(parts) >= 2 and parts[0] in ("shorts", "live", "embed"):
+            return parts[1]
+    return None
+
+
+def deep_link(info: SourceInfo, folder: Path, seconds: float) -> str:
+    t = max(int(seconds), 0)
+    if info.kind == "url":
+        page = info.url or info.source
+        yid = youtube_id(page)
+        if yid:
+            return f"https://www.youtube.com/watch?v={yid}&t={t}s"
+        return f"{page}#t={t}"  # media fragment: honoured by browsers for direct media
+    return f"{folder / info.media}#t={t}"
+
+
+class LinkResolver:
+    """Deep links and existence checks against the library, reading each source once."""
+
+    def __init__(self, lib: Library):
+        self.lib = lib
+        self._info: dict[str, SourceInfo | None] = {}
+
+    def source(self, video_id: str) -> SourceInfo | None:
+        if video_id not in self._info:
+            path = self.lib.path(video_id, "source.json")
+            self._info[video_id] = SourceInfo.load(path) if path.exists() else None
+        return self._info[video_id]
+
+    def valid(self, e: Excerpt) -> bool:
+        rec = self.lib.catalog.video(e.video_id)
+        if rec is None or e.start < 0 or e.end < e.start:
+            return False
+        info = self.source(e.video_id)
+        duration = rec.duration or (info.duration if info else None)
+        return duration is None or e.start <= duration + 1.0
+
+    def citation(self, number: int, e: Excerpt) -> Citation:
+        info = self.source(e.video_id)
+        url = deep_link(info, self.lib.folder(e.video_id), e.start) if info else ""
+        return Citation(number, e.video_id, e.title, e.start, e.end, url, e.text)
+
+
+class MarkerFilter:
+    """Rewrites [n] markers in streamed text; remembers which excerpts were cited."""
+
+    def __init__(self, excerpts: list[Excerpt]):
+        self.by_number = {e.number: e for e in excerpts}
+        self.order: list[int] = []   # excerpt numbers in order of first citation
+        self._buf = ""
+
+    def _renumber(self, m: re.Match) -> str:
+        out = []
+        for n in (int(x) for x in m.group(1).split(",")):
+            if n not in self.by_number:
+                continue  # the model cited an excerpt it was never given
+            if n not in self.order:
+                self.order.append(n)
+            out.append(f"[{self.order.index(n) + 1}]")
+        return "".join(dict.fromkeys(out))
+
+    def feed(self, text: str) -> Iterator[str]:
+        self._buf += text
+        held = _PARTIAL.search(self._buf)
+        ready, self._buf = (self._buf[:held.start()], self._buf[held.start():]) if held else (self._buf, "")
+        if ready:
+            yield _MARKER.sub(self._renumber, ready)
+
+    def flush(self) -> Iterator[str]:
+        rest, self._buf = _MARKER.sub(self._renumber, self._buf), ""
+        if rest:
+            yield rest
+
+    def cited(self) -> list[tuple[int, Excerpt]]:
+        return [(i + 1, self.by_number[n]) for i, n in enumerate(self.order)]

@@ -1,0 +1,174 @@
+"""Evaluation over a questions file (dev.jsonl's format): retrieval, answers, latency.
+
+Definitions (all over answerable questions unless said otherwise):
+- recall@k: some passage among the first k hits is from a gold lecture and
+  overlaps a gold window; mrr@10: mean of 1/rank of the first such hit.
+- citation_hit_rate: the answer cites at least one gold-overlapping passage.
+- keyword_hit_rate: the answer contains one of the keywords (case-insensitive).
+- refusal_rate: over unanswerable questions, the share answered "not covered";
+  false_refusal_rate: the same over answerable ones.
+- invalid_citations: citations to a video not in the library or a second
+  outside it (must be 0).
+- latencies: over questions the model was asked (a threshold refusal costs no
+  generation and would flatter the numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from index.chunks import Chunk
+from lectern.library import Library
+
+from .answer import Answer, Assistant
+from .citations import Citation
+
+
+class EvalError(ValueError):
+    """A questions file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Gold:
+    lecture: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    gold: tuple[Gold, ...]
+    keywords: tuple[str, ...]
+    answerable: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    answer: Answer
+    rank: int | None           # of the first gold-overlapping hit within the first 10
+    citation_hit: bool
+    keyword_hit: bool
+    invalid_citations: int
+
+
+@dataclass(frozen=True)
+class Report:
+    n: int
+    answerable: int
+    recall: dict[int, float]
+    mrr10: float
+    citation_hit_rate: float
+    keyword_hit_rate: float
+    refusal_rate: float
+    false_refusal_rate: float
+    invalid_citations: int
+    first_token_p50: float
+    first_token_p95: float
+    total_p50: float
+    total_p95: float
+    outcomes: tuple[Outcome, ...]
+
+
+def load_questions(path: Path) -> list[Question]:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as e:
+        raise EvalError(f"{path}: cannot read ({e.strerror})") from None
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            out.append(Question(str(d["id"]), d["question"],
+                                tuple(Gold(g["lecture"], float(g["start"]), float(g["end"]))
+                                      for g in d.get("gold", [])),
+                                tuple(d.get("keywords", [])), bool(d.get("answerable", True))))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise EvalError(f"{path}:{n}: not a question ({type(e).__name__}: {e})") from None
+    return out
+
+
+def overlaps(video_id: str, start: float, end: float, gold: Sequence[Gold]) -> bool:
+    return any(g.lecture == video_id and start < g.end and end > g.start for g in gold)
+
+
+def _rank(chunks: Sequence[Chunk], gold: Sequence[Gold], k: int = 10) -> int | None:
+    for i, c in enumerate(chunks[:k], start=1):
+        if overlaps(c.video_id, c.start, c.end, gold):
+            return i
+    return None
+
+
+def _invalid(lib: Library, citations: Sequence[Citation]) -> int:
+    bad = 0
+    for c in citations:
+        rec = lib.catalog.video(c.video_id)
+        if rec is None or c.start < 0 or (rec.duration is not None and c.start > rec.duration + 1):
+            bad += 1
+    return bad
+
+
+def iter_eval(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Outcome]:
+    for q in questions:
+        a = assistant.ask(q.question)
+        text = a.text.lower()
+        yield Outcome(
+            q, a, _rank([h.chunk for h in a.hits], q.gold),
+            any(overlaps(c.video_id, c.start, c.end, q.gold) for c in a.citations),
+            any(k.lower() in text for k in q.keywords) and not a.refused,
+            _invalid(assistant.lib, a.citations))
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def _rate(flags: list[bool]) -> float:
+    return sum(flags) / len(flags) if flags else 0.0
+
+
+def report(outcomes: Sequence[Outcome]) -> Report:
+    ans = [o for o in outcomes if o.question.answerable]
+    unans = [o for o in outcomes if not o.question.answerable]
+    asked = [o.answer.timings for o in outcomes if o.answer.timings.llm_used]
+    first, total = [t.first_token_s for t in asked], [t.total_s for t in asked]
+    return Report(
+        n=len(outcomes), answerable=len(ans),
+        recall={k: _rate([o.rank is not None and o.rank <= k for o in ans]) for k in (1, 5, 10)},
+        mrr10=sum(1 / o.rank for o in ans if o.rank) / len(ans) if ans else 0.0,
+        citation_hit_rate=_rate([o.citation_hit for o in ans]),
+        keyword_hit_rate=_rate([o.keyword_hit for o in ans]),
+        refusal_rate=_rate([o.answer.refused for o in unans]),
+        false_refusal_rate=_rate([o.answer.refused for o in ans]),
+        invalid_citations=sum(o.invalid_citations for o in outcomes),
+        first_token_p50=_pct(first, 50), first_token_p95=_pct(first, 95),
+        total_p50=_pct(total, 50), total_p95=_pct(total, 95), outcomes=tuple(outcomes))
+
+
+def as_json(r: Report) -> dict:
+    return {
+        "n": r.n, "answerable": r.answerable,
+        "recall@1": r.recall[1], "recall@5": r.recall[5], "recall@10": r.recall[10],
+        "mrr@10": r.mrr10, "citation_hit_rate": r.citation_hit_rate,
+        "keyword_hit_rate": r.keyword_hit_rate, "refusal_rate": r.refusal_rate,
+        "false_refusal_rate": r.false_refusal_rate, "invalid_citations": r.invalid_citations,
+        "first_token_p50": r.first_token_p50, "first_token_p95": r.first_token_p95,
+        "total_p50": r.total_p50, "total_p95": r.total_p95,
+        "questions": [{"id": o.question.id, "rank": o.rank, "citation_hit": o.citation_hit,
+                       "keyword_hit": o.keyword_hit, "refused": o.answer.refused,
+                       "answer": o.answer.text,
+                       "first_token_s": o.answer.timings.first_token_s,
+                       "total_s": o.answer.timings.total_s} for o in r.outcomes],
+    }

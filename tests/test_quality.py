@@ -1,0 +1,68 @@
+"""Quality of the default models on real recordings: WER, repunctuated captions, summaries."""
+
+import re
+import shutil
+
+import jiwer
+import pytest
+
+from ingest import media
+from ingest.summarize import Summary
+from ingest.transcribe import TranscribeConfig, transcribe
+from ingest.transcript import Transcript
+from tests.conftest import lectern, shared
+from tests.test_captions import caption_words
+
+MAX_WER = 0.10
+
+
+def normalize(text: str) -> str:
+    """Lowercase, unify apostrophes, drop punctuation: the usual WER normalisation."""
+    text = text.lower().replace("’", "'")
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
+
+
+@pytest.mark.parametrize("clip", ["jfk.flac", "p002.mp3", "p003.mp3", "sonnet001.mp3"])
+def test_default_model_wer_is_at_most_10_percent(clip):
+    path = shared(f"audio/wer/{clip}")
+    reference = path.with_suffix(".txt").read_text()
+    t = transcribe(media.decode(path), "clip", TranscribeConfig())  # the default: base
+    wer = jiwer.wer(normalize(reference), normalize(t.text))
+    assert wer <= MAX_WER, f"{clip}: WER {wer:.3f}\n{t.text}"
+
+
+def test_captions_prefer_repunctuates_without_changing_a_word(home, tmp_path):
+    folder = tmp_path / "course"
+    folder.mkdir()
+    shutil.copyfile(shared("audio/video/manifesto.mp4"), folder / "manifesto.mp4")
+    shutil.copyfile(shared("audio/video/manifesto.vtt"), folder / "manifesto.vtt")
+    lectern("ingest", str(folder), "--captions", "prefer", "--no-summary", home=home, check=True)
+    t = Transcript.load(home / "videos/manifesto/transcript.json")
+    assert t.source == "captions"
+    expected = [normalize(w) for w in caption_words((folder / "manifesto.vtt").read_text())]
+    got = [normalize(w.text) for w in t.words]
+    assert got == expected
+    text = t.text
+    assert text.count(".") + text.count("?") + text.count("!") >= len(got) / 40  # sentences, not one run-on
+    assert text.count(",") >= 3
+    assert re.search(r"\bKarl Marx\b", text) and re.search(r"\bEurope\b", text)  # recased proper nouns
+    assert all(s.text[0].isupper() for s in t.segments if s.text[0].isalpha())
+    assert all(s.words[0].start == s.start for s in t.segments)
+
+
+def test_summary_of_a_lecture_has_points_and_real_chapter_starts(home, tmp_path):
+    folder = tmp_path / "course"
+    folder.mkdir()
+    shutil.copyfile(shared("corpus/L04.m4a"), folder / "L04.m4a")
+    lectern("ingest", str(folder), "--model", "tiny.en", home=home, check=True)
+    t = Transcript.load(home / "videos/L04/transcript.json")
+    s = Summary.load(home / "videos/L04/summary.json")
+    assert 2 <= len(re.findall(r"[.?!](\s|$)", s.summary)) <= 4
+    assert 5 <= len(s.points) <= 10 and len(set(s.points)) == len(s.points)
+    assert all(8 <= len(p) <= 300 for p in s.points)
+    assert s.chapters and s.chapters[0].start == t.segments[0].start
+    starts = {seg.start for seg in t.segments}
+    assert all(c.start in starts or round(c.start, 2) in {round(x, 2) for x in starts} for c in s.chapters)
+    assert all(c.title and len(c.title.split()) <= 10 for c in s.chapters)
+    md = (home / "videos/L04/summary.md").read_text()
+    assert "## Salient points" in md and "## Chapters" in md
