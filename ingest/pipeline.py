@@ -29,7 +29,7 @@ from lectern.llm import LLMConfig
 from lectern.llm import load as load_llm
 
 from . import captions, media, punctuate, sources, ytdlp
-from .summarize import Summary, SummarizeConfig, summarize
+from .summarize import SummarizeConfig, Summary, summarize
 from .summarize import to_markdown as summary_markdown
 from .transcribe import TranscribeConfig, transcribe
 from .transcript import Transcript, paragraphs, to_markdown

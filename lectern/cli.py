@@ -7,12 +7,12 @@ Exit status: 0 when everything worked, 1 when any source or question failed,
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 
 from . import __version__
 from .config import ConfigError, home
+from .library import Library, LibraryBusy
 
 log = logging.getLogger("lectern")
 
@@ -81,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "models":
             _setup_logging(args.verbose, None)
             return _models()
-        from .library import Library
         lib = Library()
         _setup_logging(args.verbose, lib.log_file)
         if args.command == "ingest":
@@ -93,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"lectern: configuration error: {e}", file=sys.stderr)
         return 2
+    except LibraryBusy as e:
+        print(f"lectern: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("lectern: interrupted; what was finished is kept, run again to resume", file=sys.stderr)
         return 130

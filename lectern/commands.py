@@ -51,7 +51,7 @@ def ingest(lib: Library, args: argparse.Namespace) -> int:
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn())
-    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bars:
+    with lib.writing(), Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bars:
         ingestor = Ingestor(lib, settings, tuple(args.force), RichProgress(bars))
         for r in ingestor.run(args.sources):
             results.append(r)
@@ -71,11 +71,12 @@ def status(lib: Library, as_json: bool) -> int:
     from ingest.pipeline import STAGES
 
     rows = []
+    live = lib.busy()  # "running" with nobody running it means an interrupted run
     for v in lib.videos():
         stages = {s.stage: s for s in lib.catalog.stages(v.id)}
         rows.append({
             "id": v.id, "title": v.title, "source": v.source, "duration": v.duration,
-            "stages": {name: {"status": stages[name].status, "error": stages[name].error,
+            "stages": {name: {"status": _shown(stages[name].status, live), "error": stages[name].error,
                               "seconds": stages[name].seconds, "config_hash": stages[name].config_hash}
                        for name in STAGES if name in stages},
         })
@@ -100,3 +101,7 @@ def status(lib: Library, as_json: bool) -> int:
     for f in failures:
         console.print(f"failed source {f['source']}: {f['error']}")
     return 0
+
+
+def _shown(status: str, live: bool) -> str:
+    return "interrupted" if status == "running" and not live else status

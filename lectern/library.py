@@ -11,13 +11,21 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .catalog import Catalog, VideoRecord
 from .config import home as default_home
 
 SOURCE, AUDIO, TRANSCRIPT, TRANSCRIPT_MD, SUMMARY, SUMMARY_MD = (
     "source.json", "audio.wav", "transcript.json", "transcript.md", "summary.json", "summary.md")
+
+
+class LibraryBusy(RuntimeError):
+    """Another process is ingesting into this library."""
 
 
 class Library:
@@ -60,6 +68,44 @@ class Library:
         while vid in taken:
             vid, n = f"{suggested}-{n}", n + 1
         return vid
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the library's writer lock: one ingest at a time assigns ids and writes.
+
+        An flock dies with its process, so a killed ingest never leaves the
+        library locked, and "running" stages without a lock holder are known
+        to be interrupted.
+        """
+        path = self.root / "ingest.lock"
+        with open(path, "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                raise LibraryBusy(f"another ingest is running on {self.root} "
+                                  f"(pid {f.read().strip() or '?'})") from None
+            f.truncate(0)
+            f.write(str(os.getpid()))
+            f.flush()
+            try:
+                yield
+            finally:
+                f.truncate(0)
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def busy(self) -> bool:
+        """Whether some process holds the writer lock now."""
+        path = self.root / "ingest.lock"
+        if not path.exists():
+            return False
+        with open(path) as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return False
 
     def close(self) -> None:
         self.catalog.close()

@@ -43,7 +43,8 @@ def lectern(*args: str, home: Path, check: bool = False, timeout: float = 900) -
     proc = subprocess.run([sys.executable, "-m", "lectern", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
-        raise AssertionError(f"lectern {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(f"lectern {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
     return proc
 
 

@@ -145,10 +145,14 @@ def test_killed_mid_run_resumes_and_finishes(home, tmp_path):
     else:
         proc.kill()
         pytest.fail("second video never started transcribing")
-    time.sleep(1.0)
+    busy = lectern("ingest", str(src), *FAST, home=home)  # one writer at a time
+    assert busy.returncode == 1 and "another ingest is running" in busy.stderr
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert stage_status(home, "a_jfk")["transcript"] == "done"
+    shown = json.loads(lectern("status", "--json", home=home, check=True).stdout)
+    by_id = {v["id"]: v["stages"] for v in shown["videos"]}
+    assert by_id["b_L04"]["transcript"]["status"] == "interrupted"
     assert not (home / "videos/b_L04/transcript.json").exists()
     again = lectern("ingest", str(src), *FAST, home=home, check=True)
     line = {ln.split()[1]: ln for ln in again.stdout.splitlines() if ln.startswith("ok")}
