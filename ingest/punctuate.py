@@ -23,6 +23,9 @@ from .transcript import Segment, Word
 WINDOW_WORDS = 80          # words shown to the model at once
 MIN_COMMIT = 0.5           # commit at least this share of a window (up to a sentence end)
 MAX_SENTENCE_WORDS = 40    # force a segment break in unpunctuated runs
+MAX_RUN_WORDS = 25         # a longer run without a sentence end is split at its longest pause
+MIN_PAUSE_S = 0.35         # ... if that pause is at least this long
+SECONDS_PER_CHAR = 0.07    # rough speaking time of a word, to tell pauses from long words
 _END = (".", "?", "!")
 
 SYSTEM = "You add punctuation and capital letters to speech transcripts."
@@ -64,6 +67,37 @@ def _fix_case(tokens: list[str]) -> list[str]:
     return out
 
 
+def _pauses(words: list[Word]) -> list[float]:
+    """Silence after each word, estimated from start times (caption word ends are unreliable)."""
+    out = []
+    for i, w in enumerate(words):
+        nxt = words[i + 1].start if i + 1 < len(words) else w.end
+        out.append(nxt - w.start - SECONDS_PER_CHAR * len(w.text.strip()))
+    return out
+
+
+def _split_long_runs(words: list[Word], spelled: list[str]) -> list[str]:
+    """End sentences at long pauses where the model left a run-on.
+
+    Small models copy long stretches unpunctuated; the speaker's pauses still
+    say where sentences end. Only punctuation changes, never a word.
+    """
+    spelled, pauses = list(spelled), _pauses(words)
+    start = 0
+    while start < len(spelled):
+        end = next((k for k in range(start, len(spelled)) if spelled[k].endswith(_END)), len(spelled) - 1)
+        if end - start + 1 <= MAX_RUN_WORDS:
+            start = end + 1
+            continue
+        inner = range(start + 4, end - 3)  # not right at the edges of the run
+        best = max(inner, key=lambda k: pauses[k], default=None)
+        if best is None or pauses[best] < MIN_PAUSE_S:
+            start = end + 1
+            continue
+        spelled[best] = spelled[best].rstrip(",;:") + "."
+    return spelled
+
+
 def restore(words: list[Word], llm: LLM,
             on_progress: Callable[[int], None] | None = None) -> list[Word]:
     """Words with punctuation and case restored; times and word identity unchanged."""
@@ -83,13 +117,17 @@ def restore(words: list[Word], llm: LLM,
             cut = ends[-1] if ends else len(window)
             if not ends:  # no sentence end: the model's window-final period is not real
                 result[-1] = result[-1].rstrip(".?!")
+        if spelled and not spelled[-1].endswith(_END) and window[0].islower() \
+                and result[0][:1].isupper() and norm(result[0]) != "i":
+            # the model capitalises whatever starts its window; mid-sentence it is wrong
+            result[0] = result[0][0].lower() + result[0][1:]
         spelled += result[:cut]
         i += cut
         if on_progress:
             on_progress(i)
     if spelled and not spelled[-1].endswith(_END):
         spelled[-1] = spelled[-1].rstrip(",;:") + "."
-    spelled = _fix_case(spelled)
+    spelled = _fix_case(_split_long_runs(words, spelled))
     return [replace(w, text=" " + s) for w, s in zip(words, spelled)]
 
 

@@ -43,8 +43,7 @@ def test_captions_prefer_repunctuates_without_changing_a_word(home, tmp_path):
     got = [normalize(w.text) for w in t.words]
     assert got == expected
     text = t.text
-    assert text.count(".") + text.count("?") + text.count("!") >= len(got) / 40  # sentences, not one run-on
-    assert text.count(",") >= 3
+    assert text.count(".") + text.count("?") + text.count("!") >= len(got) / 25  # sentences, not run-ons
     assert re.search(r"\bKarl Marx\b", text) and re.search(r"\bEurope\b", text)  # recased proper nouns
     assert all(s.text[0].isupper() for s in t.segments if s.text[0].isalpha())
     assert all(s.words[0].start == s.start for s in t.segments)
