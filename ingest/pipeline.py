@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from lectern import config as cfgmod
-from lectern.artifacts import write_atomic
+from lectern.artifacts import ArtifactError, write_atomic
 from lectern.catalog import VideoRecord
 from lectern.library import AUDIO, SOURCE, SUMMARY, SUMMARY_MD, TRANSCRIPT, TRANSCRIPT_MD, Library
 from lectern.llm import LLMConfig
@@ -147,6 +147,9 @@ class Ingestor:
                 self._summary(info, transcript, key, result)
         except StageError as e:
             result.error = str(e)
+        except ArtifactError as e:  # edited or damaged by hand: say which, redo with --force
+            result.error = f"{e}; re-run with --force to rebuild it"
+            log.warning("%s: %s", vid, result.error)
         return result
 
     @contextmanager
