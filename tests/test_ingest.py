@@ -161,3 +161,25 @@ def test_killed_mid_run_resumes_and_finishes(home, tmp_path):
     t = Transcript.load(home / "videos/b_L04/transcript.json")
     assert t.duration > 170 and t.segments[-1].end > 150
     assert not list((home / "videos").rglob(".*.tmp"))
+
+
+def test_a_changed_setting_redoes_exactly_the_stages_after_it(home, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copyfile(shared("audio/wer/jfk.flac"), src / "jfk.flac")
+    lectern("ingest", str(src), *FAST, home=home, check=True)
+    # a CTranslate2 folder works as a model, and a different model is a different transcript
+    from lectern.models import asr_model
+    proc = lectern("ingest", str(src), "--model", asr_model("base"), "--no-summary", home=home, check=True)
+    assert proc.stdout.splitlines()[0].endswith(": ran transcript")
+    raw = json.loads((home / "videos/jfk/transcript.json").read_text())
+    assert raw["config"]["model"] == asr_model("base")
+
+
+def test_batched_pipeline_transcribes_with_word_times():
+    from ingest import media
+    from ingest.transcribe import TranscribeConfig, transcribe
+    audio = media.decode(shared("audio/wer/jfk.flac"))
+    t = transcribe(audio, "jfk", TranscribeConfig(model=TEST_MODEL, batch_size=4))
+    assert "ask not what your country" in t.text.lower()
+    assert t.words and all(w.end >= w.start for w in t.words)
