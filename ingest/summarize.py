@@ -74,6 +74,8 @@ CONTEXT = "Read this part of a lecture transcript.\n\n{text}\n\n"
 ASK_TITLE = "Give this part of the lecture a short title of at most 6 words. Reply with the title only."
 ASK_SUMMARY = ("In two sentences, what is this part of the lecture about? "
                "Write in your own words, do not copy sentences.")
+ASK_WHOLE = ("This is the whole lecture. In three sentences, what is this lecture about? "
+             "Write in your own words, do not copy sentences.")
 ASK_POINTS = ('List the three most important facts from it, as short bullet points starting '
               'with "- ". Each point at most 20 words.')
 REDUCE_SUMMARY = ("Here are summaries of consecutive parts of a lecture{title}.\n\n{parts}\n\n"
@@ -131,11 +133,14 @@ def _ask(llm: LLM, context: str, question: str, max_tokens: int) -> str:
                         max_tokens=max_tokens)
 
 
-def _map(llm: LLM, window: list[Segment]) -> _Part:
+def _map(llm: LLM, window: list[Segment], whole: bool) -> _Part:
+    """Title, summary and points of one window (of the whole lecture when whole)."""
     text = " ".join(s.text for s in window)
     context = CONTEXT.format(text=text)
     title = _title(_ask(llm, context, ASK_TITLE, 24), text)
-    summary = _complete_sentences(_ask(llm, context, ASK_SUMMARY, 120), 2) or _first_sentences(text, 2)
+    n = SUMMARY_SENTENCES if whole else 2
+    reply = _ask(llm, context, ASK_WHOLE if whole else ASK_SUMMARY, 40 * n + 40)
+    summary = _complete_sentences(reply, n) or _first_sentences(text, n)
     points = _bullets(_ask(llm, context, ASK_POINTS, 120))
     return _Part(window[0].start, window[-1].end, title, summary, tuple(points[:5]))
 
@@ -209,7 +214,7 @@ def summarize(t: Transcript, title: str, platform_chapters: tuple[Chapter, ...],
     wins = windows(t.segments, cfg.window_words)
     parts: list[_Part] = []
     for i, w in enumerate(wins):
-        parts.append(_map(llm, w))
+        parts.append(_map(llm, w, whole=len(wins) == 1))
         if on_progress:
             on_progress(i + 1, len(wins) + 1)
     summary = parts[0].summary if len(parts) == 1 else (
