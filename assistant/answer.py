@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 from index.config import IndexConfig
 from index.search import Hit, Retriever
@@ -28,7 +28,7 @@ from .config import AssistantConfig, llm_config, load_config
 log = logging.getLogger(__name__)
 
 _REFUSAL = re.compile(r"does not cover|doesn't cover|not covered|no information|"
-                      r"do not (?:answer|contain|mention)|don't (?:answer|contain|mention)", re.I)
+                      r"do not (?:answer|contain|mention)|don't (?:answer|contain|mention)", re.IGNORECASE)
 
 
 class AssistantError(RuntimeError):
@@ -78,7 +78,7 @@ class Assistant:
 
     @classmethod
     def open(cls, lib: Library, cfg: AssistantConfig | None = None,
-             index_cfg: IndexConfig | None = None) -> "Assistant":
+             index_cfg: IndexConfig | None = None) -> Assistant:
         cfg = cfg or load_config(lib)
         try:
             llm = load_llm(llm_config(cfg))
@@ -122,8 +122,8 @@ class Assistant:
             yield Answer(question, query, prompt.NOT_COVERED, (), True,
                          Timings(t_rewrite, t_retrieve, took, took), tuple(res.hits), best)
             return
-        ex = prompt.excerpts(hits[:self.cfg.passages], res.vector, self.retriever.index.embedder,
-                             self.cfg.excerpt_words)
+        ex = prompt.excerpts(hits[:self.cfg.pool], res.vector, self.retriever.index.embedder,
+                             self.cfg.excerpts, self.cfg.excerpt_words)
         state = _Generation(t0)
         yield from self._generate(query, ex, state)
         timings = Timings(t_rewrite, t_retrieve, state.first or time.perf_counter() - t0,
@@ -131,8 +131,8 @@ class Assistant:
         yield Answer(question, query, state.text.strip(), state.citations, state.refused, timings,
                      tuple(res.hits), best)
 
-    def _generate(self, query: str, ex: list[Excerpt], state: "_Generation") -> Iterator[Token]:
-        markers = MarkerFilter(ex)
+    def _generate(self, query: str, ex: list[Excerpt], state: _Generation) -> Iterator[Token]:
+        markers = MarkerFilter(ex, query)
         try:
             for delta in self.llm.stream(prompt.answer_messages(query, ex), self.cfg.max_tokens,
                                          stop=list(prompt.STOP)):
@@ -144,9 +144,8 @@ class Assistant:
         if state.refused:
             return
         if not markers.order:
-            # Uncited answers still come from the excerpts: credit the best one.
-            markers.order.append(ex[0].number)
-            yield from state.emit([" [1]"])
+            # Uncited answers still come from the excerpts: credit the best-supporting one.
+            yield from state.emit([" " + markers.cite_best()])
         state.citations = tuple(self.links.citation(n, e) for n, e in markers.cited())
 
 

@@ -12,11 +12,12 @@ checked against the library (the video exists, the second is inside it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
+from index import sparse
 from ingest.sources import SourceInfo
 from lectern.library import Library
 
@@ -99,35 +100,71 @@ class LinkResolver:
         return Citation(number, e.video_id, e.title, e.start, e.end, url, e.text)
 
 
-class MarkerFilter:
-    """Rewrites [n] markers in streamed text; remembers which excerpts were cited."""
+def _support(claim: set[str], text: str) -> float:
+    return len(claim & set(sparse.tokens(text))) / len(claim) if claim else 0.0
 
-    def __init__(self, excerpts: list[Excerpt]):
+
+class MarkerFilter:
+    """Rewrites [n] markers in streamed text; remembers which excerpts were cited.
+
+    A 0.5B model tends to write [1] after whatever it says. So each marker is
+    checked against the claim it closes (the text since the previous marker):
+    the words the claim adds to the question ("16", "distillation") should be
+    in the excerpt; when another excerpt holds more of them, it is cited instead.
+    """
+
+    def __init__(self, excerpts: list[Excerpt], question: str = ""):
         self.by_number = {e.number: e for e in excerpts}
+        self.question = set(sparse.tokens(question))
         self.order: list[int] = []   # excerpt numbers in order of first citation
+        self.emitted = ""            # text released so far, markers rewritten
+        self._claim_from = 0         # where the claim of the next marker starts in it
         self._buf = ""
 
-    def _renumber(self, m: re.Match) -> str:
-        out = []
-        for n in (int(x) for x in m.group(1).split(",")):
-            if n not in self.by_number:
-                continue  # the model cited an excerpt it was never given
-            if n not in self.order:
-                self.order.append(n)
-            out.append(f"[{self.order.index(n) + 1}]")
-        return "".join(dict.fromkeys(out))
+    def best_support(self, claim_text: str, cited: int | None = None) -> int | None:
+        claim = set(sparse.tokens(claim_text)) - self.question
+        scores = {n: _support(claim, e.text) for n, e in self.by_number.items()}
+        if not scores:
+            return cited
+        best = max(scores, key=lambda n: (scores[n], n == cited))
+        return cited if cited is not None and scores[best] <= scores[cited] else best
+
+    def _cite(self, n: int) -> str:
+        if n not in self.order:
+            self.order.append(n)
+        return f"[{self.order.index(n) + 1}]"
+
+    def _rewrite(self, text: str) -> str:
+        out, pos = [], 0
+        for m in _MARKER.finditer(text):
+            out.append(text[pos:m.start()])
+            claim = (self.emitted + "".join(out))[self._claim_from:]
+            marks = [self._cite(self.best_support(claim, n))
+                     for n in (int(x) for x in m.group(1).split(",")) if n in self.by_number]
+            out.append("".join(dict.fromkeys(marks)))  # invalid numbers are dropped
+            pos = m.end()
+            self._claim_from = len(self.emitted + "".join(out))
+        out.append(text[pos:])
+        rewritten = "".join(out)
+        self.emitted += rewritten
+        return rewritten
 
     def feed(self, text: str) -> Iterator[str]:
         self._buf += text
         held = _PARTIAL.search(self._buf)
         ready, self._buf = (self._buf[:held.start()], self._buf[held.start():]) if held else (self._buf, "")
         if ready:
-            yield _MARKER.sub(self._renumber, ready)
+            yield self._rewrite(ready)
 
     def flush(self) -> Iterator[str]:
-        rest, self._buf = _MARKER.sub(self._renumber, self._buf), ""
+        rest, self._buf = self._buf, ""
         if rest:
-            yield rest
+            yield self._rewrite(rest)
+
+    def cite_best(self) -> str:
+        """A marker for the excerpt best supporting the whole answer (when it cited none)."""
+        n = self.best_support(self.emitted)
+        return self._cite(n) if n is not None else ""
 
     def cited(self) -> list[tuple[int, Excerpt]]:
         return [(i + 1, self.by_number[n]) for i, n in enumerate(self.order)]

@@ -20,13 +20,14 @@ class AssistantConfig:
     n_ctx: int = 2048             # the prompt stays well under 1k tokens
     threads: int = 0              # 0: all cores
     retrieve_k: int = 10          # hits retrieved (and reported)
-    passages: int = 3             # excerpts given to the model
-    excerpt_words: int = 60       # words per excerpt, around its best sentence
+    pool: int = 5                 # best hits whose sentences compete for the excerpts
+    excerpts: int = 4             # excerpts given to the model: a best sentence each,
+    excerpt_words: int = 50       # with its neighbours up to this many words
     # Below this cosine similarity of the best hit the course is taken not to cover
     # the question and the model is not asked. Calibrated on dev.jsonl: answerable
     # questions score 0.35-0.69 (min 0.33 on ASR transcripts), the off-topic one 0.07.
     min_similarity: float = 0.2
-    max_tokens: int = 120
+    max_tokens: int = 80          # one or two sentences; caps the worst-case total time
     rewrite_followups: bool = True
     history_turns: int = 2        # earlier turns shown when rewriting a follow-up
 
@@ -34,8 +35,8 @@ class AssistantConfig:
 def load_config(lib: Library, **overrides: Any) -> AssistantConfig:
     data = {**cfgmod.load_file(lib.config_file).get("assistant", {}), **overrides}
     cfg = cfgmod.from_dict(AssistantConfig, data)
-    if cfg.passages < 1 or cfg.retrieve_k < cfg.passages:
-        raise cfgmod.ConfigError("assistant.passages must be >= 1 and <= retrieve_k")
+    if cfg.excerpts < 1 or not 1 <= cfg.pool <= cfg.retrieve_k:
+        raise cfgmod.ConfigError("assistant.excerpts must be >= 1 and pool in 1..retrieve_k")
     if cfg.excerpt_words < 10 or cfg.max_tokens < 8:
         raise cfgmod.ConfigError("assistant.excerpt_words must be >= 10 and max_tokens >= 8")
     return cfg

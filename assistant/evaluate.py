@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from index.chunks import Chunk
 from lectern.library import Library

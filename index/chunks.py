@@ -14,17 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ingest.summarize import Summary
 from ingest.transcript import Segment, Transcript
 
 PASSAGE, SUMMARY, POINT, CHAPTER = "passage", "summary", "point", "chapter"
 KINDS = (PASSAGE, SUMMARY, POINT, CHAPTER)
-CHUNK_VERSION = 1  # bump when the cutting rules change: every video is re-indexed
+CHUNK_VERSION = 2  # bump when the cutting rules change: every video is re-indexed
 _NAMESPACE = uuid.UUID("6f1c2a8e-4b7d-4c1e-9a53-0d2f7e9b1c44")
 _SENTENCE_END = (".", "?", "!", "…", '"', "'")
+MAX_SENTENCE_S = 25.0  # a run-on "sentence" is cut here, so excerpts stay short
 
 
 @dataclass(frozen=True)
@@ -51,37 +52,56 @@ class Chunk:
         return str(uuid.uuid5(_NAMESPACE, f"{self.video_id}/{self.kind}/{self.index}"))
 
 
-def _ends_sentence(seg: Segment) -> bool:
+def _ends_sentence(seg: Segment | Sentence) -> bool:
     return seg.text.rstrip().endswith(_SENTENCE_END)
 
 
-def _chunk_end(segs: tuple[Segment, ...], i: int, min_s: float, max_s: float) -> int:
-    """Index of the last segment of the passage starting at segment i."""
+def sentences(segs: tuple[Segment, ...] | list[Segment]) -> list[Sentence]:
+    """Segments joined into sentences. Whisper's segments are often fragments
+    ("So you will have access to 120 terabytes of disk space" / "as an NFS mount
+    ..."); a passage or an excerpt that starts mid-sentence reads badly to
+    people and to the model."""
+    out: list[Sentence] = []
+    cur: list[Segment] = []
+    for seg in segs:
+        if not seg.text.strip():
+            continue
+        cur.append(seg)
+        if _ends_sentence(seg) or cur[-1].end - cur[0].start >= MAX_SENTENCE_S:
+            out.append(Sentence(cur[0].start, cur[-1].end, " ".join(x.text.strip() for x in cur)))
+            cur = []
+    if cur:
+        out.append(Sentence(cur[0].start, cur[-1].end, " ".join(x.text.strip() for x in cur)))
+    return out
+
+
+def _chunk_end(sents: list[Sentence], i: int, min_s: float, max_s: float) -> int:
+    """Index of the last sentence of the passage starting at sentence i."""
     last_sentence_end = None
-    for j in range(i, len(segs)):
-        span = segs[j].end - segs[i].start
+    for j in range(i, len(sents)):
+        span = sents[j].end - sents[i].start
         if span > max_s and j > i:
             # too long: cut at the last sentence end that fit, else mid-sentence
             return last_sentence_end if last_sentence_end is not None else j - 1
-        if _ends_sentence(segs[j]):
+        if _ends_sentence(sents[j]):
             last_sentence_end = j
             if span >= min_s:
                 return j
-    return len(segs) - 1
+    return len(sents) - 1
 
 
-def passage_spans(segs: tuple[Segment, ...], min_s: float, max_s: float,
+def passage_spans(sents: list[Sentence], min_s: float, max_s: float,
                   overlap_s: float) -> list[tuple[int, int]]:
-    """[first, last] segment index of each passage, overlapping by whole segments."""
+    """[first, last] sentence index of each passage, overlapping by whole sentences."""
     spans: list[tuple[int, int]] = []
     i = 0
-    while i < len(segs):
-        end = _chunk_end(segs, i, min_s, max_s)
+    while i < len(sents):
+        end = _chunk_end(sents, i, min_s, max_s)
         spans.append((i, end))
-        if end == len(segs) - 1:
+        if end == len(sents) - 1:
             break
-        k = end + 1  # step back over whole segments that fit in the overlap
-        while k - 1 > i and segs[end].end - segs[k - 1].start <= overlap_s:
+        k = end + 1  # step back over whole sentences that fit in the overlap
+        while k - 1 > i and sents[end].end - sents[k - 1].start <= overlap_s:
             k -= 1
         i = k
     return spans
@@ -89,12 +109,12 @@ def passage_spans(segs: tuple[Segment, ...], min_s: float, max_s: float,
 
 def passages(t: Transcript, title: str, min_s: float, max_s: float,
              overlap_s: float) -> list[Chunk]:
-    segs = tuple(s for s in t.segments if s.text.strip())
+    sents = sentences(t.segments)
     out = []
-    for n, (a, b) in enumerate(passage_spans(segs, min_s, max_s, overlap_s)):
-        sents = tuple(Sentence(s.start, s.end, s.text.strip()) for s in segs[a:b + 1])
-        out.append(Chunk(t.video_id, PASSAGE, n, title, sents[0].start, sents[-1].end,
-                         " ".join(s.text for s in sents), sents))
+    for n, (a, b) in enumerate(passage_spans(sents, min_s, max_s, overlap_s)):
+        part = tuple(sents[a:b + 1])
+        out.append(Chunk(t.video_id, PASSAGE, n, title, part[0].start, part[-1].end,
+                         " ".join(s.text for s in part), part))
     return out
 
 

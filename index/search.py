@@ -11,8 +11,8 @@ also carries its cosine similarity to the query: that is what the assistant's
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class Retriever:
         self._rerank = reranker(cfg.rerank_model, cfg.device) if cfg.rerank_model else None
 
     @classmethod
-    def open(cls, lib: Library, cfg: IndexConfig | None = None) -> "Retriever":
+    def open(cls, lib: Library, cfg: IndexConfig | None = None) -> Retriever:
         return cls(open_index(lib, cfg))
 
     def search(self, query: str, k: int = 10, video_ids: Sequence[str] | None = None,

@@ -20,17 +20,7 @@ SPARSE_VERSION = 1  # bump when tokenising or weighting changes
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 # Function words carry no topic; dropping them keeps vectors short and scores clean.
-STOPWORDS = frozenset("""
-a about above after again all also am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself
-just let me more most my myself no nor not now of off on once only or other our ours ourselves
-out over own same she should so some such than that the their theirs them themselves then there
-these they this those through to too under until up very was we were what when where which while
-who whom why will with would you your yours yourself yourselves okay yeah um uh like kind sort
-really actually basically know think mean going get got thing things lot
-isn aren wasn weren don doesn didn won couldn shouldn wouldn haven hasn hadn
-""".split())
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "okay", "yeah", "um", "uh", "like", "kind", "sort", "really", "actually", "basically", "know", "think", "mean", "going", "get", "got", "thing", "things", "lot", "isn", "aren", "wasn", "weren", "don", "doesn", "didn", "won", "couldn", "shouldn", "wouldn", "haven", "hasn", "hadn"])
 
 
 @dataclass(frozen=True)

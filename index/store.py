@@ -16,9 +16,9 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -148,20 +148,27 @@ class Store:
                kinds: Sequence[str] | None = None) -> list[StoredHit]:
         """Dense and keyword candidates fused by reciprocal rank, inside Qdrant."""
         m = self.m
-        f = self._filter(video_ids, kinds)
-        pre = [m.Prefetch(query=dense.tolist(), using=DENSE, limit=prefetch, filter=f)]
+        # Embedded Qdrant checks a filter point by point in Python (seconds at 100k points).
+        # Passages are most points, so without a video filter the kinds are over-fetched
+        # and filtered after fusion instead; a server has payload indexes and filters itself.
+        post = self.embedded and not video_ids and bool(kinds)
+        f = self._filter(video_ids, None if post else kinds)
+        fetch = limit * 2 + 10 if post else limit
+        pre = [m.Prefetch(query=dense.tolist(), using=DENSE, limit=max(prefetch, fetch), filter=f)]
         if sparse.indices:
             pre.append(m.Prefetch(query=m.SparseVector(indices=list(sparse.indices),
                                                        values=list(sparse.values)),
-                                  using=SPARSE, limit=prefetch, filter=f))
+                                  using=SPARSE, limit=max(prefetch, fetch), filter=f))
         res = self.client.query_points(collection, prefetch=pre, query=m.RrfQuery(rrf=m.Rrf(k=rrf_k)),
-                                       limit=limit, with_payload=True, with_vectors=[DENSE])
+                                       limit=fetch, with_payload=True, with_vectors=[DENSE])
         out = []
         for p in res.points:
+            if post and p.payload.get("kind") not in kinds:
+                continue
             vec = p.vector.get(DENSE) if isinstance(p.vector, dict) else None
             out.append(StoredHit(_chunk(p.payload), float(p.score),
                                  np.asarray(vec, dtype=np.float32) if vec is not None else None))
-        return out
+        return out[:limit]
 
     def close(self) -> None:
         self.client.close()

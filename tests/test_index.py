@@ -27,16 +27,16 @@ from lectern.config import ConfigError
 from lectern.library import SUMMARY, TRANSCRIPT, Library
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_index_corpus import build_corpus_library, needs_corpus  # noqa: E402
+from test_index_corpus import build_corpus_library, needs_corpus
 
 
-def _segs(spec: list[tuple[float, str]]) -> tuple[Segment, ...]:
-    """Consecutive segments of the given lengths, 0.3 s apart."""
+def _segs(spec: list[tuple[float, str]]) -> list[ch.Sentence]:
+    """Consecutive sentences of the given lengths, 0.3 s apart."""
     out, t = [], 0.0
     for length, text in spec:
-        out.append(Segment(t, t + length, text))
+        out.append(ch.Sentence(t, t + length, text))
         t += length + 0.3
-    return tuple(out)
+    return out
 
 
 def test_passages_are_30_to_60_s_on_sentence_ends_with_overlap():
@@ -47,10 +47,20 @@ def test_passages_are_30_to_60_s_on_sentence_ends_with_overlap():
         assert 30.0 <= segs[b].end - segs[a].start <= 60.0
         assert na <= b and na > a                 # overlap, and progress
         assert segs[b].end - segs[na].start <= 8.0  # the overlap is small
-    t = Transcript("v", "en", segs[-1].end, "asr", "m", segs)
+    t = Transcript("v", "en", segs[-1].end, "asr", "m",
+                   tuple(Segment(s.start, s.end, s.text) for s in segs))
     ps = ch.passages(t, "Title", 30.0, 60.0, 8.0)
     assert [p.index for p in ps] == list(range(len(ps)))
     assert all(p.text.endswith(".") and p.title == "Title" and p.sentences for p in ps)
+
+
+def test_asr_fragments_are_joined_into_sentences():
+    frags = (Segment(0.0, 2.0, "So you will have access"), Segment(2.1, 4.0, " to 120 terabytes."),
+             Segment(4.5, 5.0, "Right."), Segment(6.0, 40.0, "and on"), Segment(40.0, 41.0, "and on."))
+    got = ch.sentences(frags)
+    assert [(s.start, s.end, s.text) for s in got[:2]] == [
+        (0.0, 4.0, "So you will have access to 120 terabytes."), (4.5, 5.0, "Right.")]
+    assert got[2].end - got[2].start <= 40.0 and got[2].text == "and on"  # run-on speech is cut
 
 
 def test_passages_prefer_sentence_ends_and_split_runaway_speech():

@@ -93,3 +93,27 @@ needs_corpus = pytest.mark.skipif(not (CORPUS / "corpus.json").exists(), reason=
 @pytest.fixture(scope="session")
 def corpus_lib(tmp_path_factory) -> Library:
     return indexed_corpus(str(tmp_path_factory.getbasetemp() / "corpus-lib"))
+
+
+def gold_rank(hits, gold: list[dict]) -> int | None:
+    for h in hits:
+        c = h.chunk
+        if any(g["lecture"] == c.video_id and c.start < g["end"] and c.end > g["start"] for g in gold):
+            return h.rank
+    return None
+
+
+@needs_corpus
+def test_dev_retrieval_recall(corpus_lib):
+    """Hybrid retrieval finds the gold sentence's passage in the top 5 for >= 90% of dev."""
+    from index.search import Retriever
+    r = Retriever.open(corpus_lib)
+    ranks = {}
+    for q in dev_questions():
+        res = r.search(q["question"], 10)
+        durations = {v.id: v.duration for v in corpus_lib.videos()}
+        assert all(0 <= h.chunk.start < h.chunk.end <= durations[h.chunk.video_id] + 1 for h in res.hits)
+        if q["answerable"]:
+            ranks[q["id"]] = gold_rank(res.hits, q["gold"])
+    at5 = sum(1 for r_ in ranks.values() if r_ and r_ <= 5) / len(ranks)
+    assert at5 >= 0.9, ranks
