@@ -1,0 +1,300 @@
+"""The web app in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+The library is the 5-lecture corpus built by test_index_corpus.build_corpus_library:
+transcripts written from the exact sentence TSVs stand in for ASR (which is not
+under test here); the media files are the real ones (linked), and the index is
+built by the real index/ package. The server is the real `lectern serve` code
+in its own process: real gradio, real assistant (llama.cpp), real voice (Piper).
+One question is asked (the model's answer takes seconds on 2 cores).
+
+Each test saves a screenshot to $LECTERN_SCREENSHOTS or tests/artifacts/; the
+chat test also writes the measured latencies to ui-timings.json there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_index_corpus import corpus_lib, dev_questions, needs_corpus  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("LECTERN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "correct horse battery staple"
+START_TIMEOUT_S = 240     # model + index + voice load on a busy 2-core machine
+
+
+def artifacts() -> Path:
+    """Where screenshots and timings go ($LECTERN_SCREENSHOTS, else tests/artifacts/)."""
+    out = Path(os.environ.get("LECTERN_SCREENSHOTS") or REPO / "tests" / "artifacts")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def shot(page, name: str) -> Path:
+    path = artifacts() / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, home: Path, log: Path):
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {**os.environ, "LECTERN_HOME": str(home), "LECTERN_INSTRUCTOR_PASSWORD": PASSWORD}
+        self._out = open(log, "w")  # noqa: SIM115 - open while the server runs; closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lectern.commands_serve", "--host", "127.0.0.1",
+             "--port", str(self.port)], cwd=REPO, env=env, stdout=self._out, stderr=subprocess.STDOUT)
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"lectern serve exited {self.proc.returncode}:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=5) as r:
+                    health = json.load(r)
+                    assert health["videos"] == 5, health
+                    return
+            except OSError:
+                time.sleep(1)
+        raise AssertionError(f"lectern serve did not start in {START_TIMEOUT_S} s:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._out.close()
+
+
+def browser_or_skip():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/setup-browser.sh installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed")
+    return sync_playwright
+
+
+def http(url: str, method: str = "GET", body: dict | None = None,
+         headers: dict | None = None) -> tuple[int, str]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def server(corpus_lib, tmp_path_factory):  # noqa: F811
+    browser_or_skip()   # no point starting the app without a browser to drive it
+    # The server gets its own copy of the library: embedded Qdrant allows one
+    # process per folder, and this one already has the corpus index open.
+    tmp = tmp_path_factory.mktemp("serve")
+    home = tmp / "library"
+    corpus_lib.catalog.db.execute("PRAGMA wal_checkpoint(FULL)")   # the copy sees every write
+    shutil.copytree(corpus_lib.root, home, symlinks=True, ignore=shutil.ignore_patterns("ingest.lock"))
+    srv = Server(home, tmp / "serve.log")
+    try:
+        srv.wait()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = browser_or_skip()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server, request):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    failed = request.session.testsfailed
+    yield pg
+    if request.session.testsfailed > failed:  # what the page showed, and what the server said
+        shot(pg, f"FAILED-{request.node.name}")
+        print(f"\n--- lectern serve log ---\n{server.tail()}")
+    ctx.close()
+
+
+def _open_student(page, server) -> None:
+    page.goto(server.url + "/", wait_until="load")
+    page.wait_for_selector("#lectern-question textarea")
+    page.wait_for_function("window.lecternInstalled === true")
+
+
+def _js(page, expr: str):
+    return page.evaluate(f"(() => {{ {expr} }})()")
+
+
+@needs_corpus
+def test_question_cites_seeks_and_speaks(server, page):
+    """Enter -> streamed answer with a citation -> click -> player at the cited second -> voice."""
+    q = next(q for q in dev_questions() if q["id"] == "d01")
+    _open_student(page, server)
+    box = page.locator("#lectern-question textarea")
+    box.fill(q["question"])
+    box.press("Enter")
+    # Done when the citations are there, or when the answer (and its speech) ended without any.
+    page.wait_for_function(
+        "document.querySelector('#lectern-chat a.lectern-cite') ||"
+        " document.querySelector('.lectern-speech[data-done=\"1\"]')", timeout=300_000)
+    answer = page.locator("#lectern-chat [data-testid='bot']").last.inner_text()
+    chip = page.locator("#lectern-chat a.lectern-cite").first
+    assert page.locator("#lectern-chat a.lectern-cite").count() >= 1, answer
+    assert "[1]" in answer and len(answer.split()) > 3, answer
+    href = chip.get_attribute("href")
+    cited = float(href.split("t=")[1].split("&")[0])
+    assert chip.inner_text().endswith(f"{int(cited) // 60}:{int(cited) % 60:02d}")
+
+    chip.click()
+    page.wait_for_function("window.lecternSeek !== undefined", timeout=60_000)
+    seek = page.evaluate("window.lecternSeek")
+    assert abs(seek["landed"] - cited) <= 2.0, seek
+    now = _js(page, "const v = document.getElementById('lectern-player');"
+                    "return [v.currentTime, v.src, v.readyState];")
+    assert now[1].endswith("/media/" + seek["video"]) and now[2] >= 1
+
+    # The voice: a playable WAV of non-zero duration in the audio element, labelled synthesized.
+    page.wait_for_function(
+        "(() => { const a = document.getElementById('lectern-voice');"
+        " return a && a.currentSrc && a.readyState >= 1 && a.duration > 0; })()", timeout=180_000)
+    src, duration = _js(page, "const a = document.getElementById('lectern-voice');"
+                              "return [a.currentSrc, a.duration];")
+    assert "/speech/" in src and duration > 0.3
+    assert "ynthesized" in page.locator("#lectern-voice-label").inner_text()
+    page.wait_for_function("window.lecternTimings.firstSound !== null", timeout=180_000)
+    timings = page.evaluate("window.lecternTimings")
+    assert 0 < timings["firstWord"] <= timings["firstSound"], timings
+    record = {"question": q["id"], "enter_to_first_word_s": round(timings["firstWord"] / 1000, 2),
+              "enter_to_first_sound_s": round(timings["firstSound"] / 1000, 2),
+              "cited_second": cited, "seek_landed": round(seek["landed"], 2), "speech_src": src,
+              "speech_seconds": round(duration, 2)}
+    (artifacts() / "ui-timings.json").write_text(json.dumps(record, indent=1))
+    print("\nbrowser timings:", record)
+    shot(page, "student-answer-cited-seeked")
+
+
+@needs_corpus
+def test_lecture_browser_search_and_seek(server, page):
+    _open_student(page, server)
+    page.get_by_role("tab", name="Lectures").click()
+    page.locator("#lectern-lecture input").click()
+    page.get_by_role("option", name="Bringing PyTorch models to microcontrollers").first.click()
+    info = page.locator("#lectern-lecture-info")
+    info.get_by_text("Bringing PyTorch models to microcontrollers with ExecuTorch").wait_for()
+    assert "13:04" in info.inner_text()          # 784.1 s
+    search = page.locator("#lectern-transcript-search textarea, #lectern-transcript-search input").first
+    search.fill("aot export")   # case-insensitive: "the AOT export"
+    search.press("Enter")
+    hit = page.locator("#lectern-transcript mark").first
+    hit.wait_for()
+    lines = page.locator("#lectern-transcript li")
+    assert lines.count() == 1 and "AOT export" in lines.first.inner_text()
+    line_chip = lines.first.locator("a.lectern-line")
+    start = float(line_chip.get_attribute("href").split("t=")[1].split("&")[0])
+    line_chip.click()
+    page.wait_for_function("window.lecternSeek !== undefined")
+    seek = page.evaluate("window.lecternSeek")
+    assert start == 217.98 and seek["video"] == "L02" and abs(seek["landed"] - start) <= 2.0, seek
+    shot(page, "lecture-browser-search-seek")
+
+
+@needs_corpus
+def test_instructor_page_needs_login(server, page):
+    page.goto(server.url + "/instructor/", wait_until="load")
+    pw = page.locator("input[type='password']")
+    pw.wait_for()
+    assert page.locator("#lectern-ingest").count() == 0   # no instructor controls before login
+    page.locator("input[type='text']").first.fill("instructor")
+    pw.fill("wrong password")
+    page.get_by_role("button", name="Login").click()
+    page.get_by_text("Incorrect").first.wait_for()
+    assert page.locator("#lectern-ingest").count() == 0
+    shot(page, "instructor-login-refused")
+
+    page.locator("input[type='text']").first.fill("instructor")
+    pw.fill(PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#lectern-ingest").wait_for()
+    table = page.locator("#lectern-status")
+    table.get_by_text("L05").first.wait_for()
+    # An upload that is not media is refused before it reaches the library.
+    bad = artifacts() / "not-media.txt"
+    bad.write_text("this is not a lecture\n" * 50)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Click to Upload").first.click()
+    chooser.value.set_files(str(bad))
+    page.get_by_text("not-media.txt").first.wait_for()    # uploaded (to the server's temp folder)
+    page.locator("#lectern-ingest").click()
+    page.get_by_text("not an audio or video file").first.wait_for()
+    assert not (server.home / "uploads" / "not-media.txt").exists()
+    shot(page, "instructor-logged-in-upload-refused")
+
+
+@needs_corpus
+def test_instructor_api_refuses_without_credentials(server, page):
+    """Direct HTTP calls: the instructor app answers 401 to everything without the login cookie."""
+    base = server.url + "/instructor"
+    for path in ("/config", "/gradio_api/info", "/gradio_api/openapi.json"):
+        code, body = http(base + path)
+        assert code == 401, (path, code, body[:200])
+    for fn_index in range(12):  # every instructor handler, by index, through the queue
+        code, body = http(base + "/gradio_api/queue/join", "POST",
+                          {"data": [], "fn_index": fn_index, "session_hash": "intruder"})
+        assert code == 401, (fn_index, code, body[:200])
+    code, _ = http(base + "/gradio_api/upload", "POST", {})
+    assert code == 401
+    code, _ = http(base + "/gradio_api/call/poll", "POST", {"data": []})
+    assert code == 401
+    # The student app's API has only read-only endpoints: none of the instructor's.
+    code, body = http(server.url + "/gradio_api/info")
+    assert code == 200
+    named = set(json.loads(body)["named_endpoints"])
+    assert named == {"/ask", "/lecture", "/transcript"}, named
+    # Media: only a catalogued video's own file; no path tricks.
+    assert http(server.url + "/media/L01")[0] == 200
+    for bad in ("/media/..%2Fcatalog.sqlite", "/media/L01%2F..%2F..%2Fcatalog.sqlite",
+                "/media/nope", "/speech/..%2F..%2Fcatalog.sqlite/0.wav", "/speech/abc/0.wav"):
+        assert http(server.url + bad)[0] == 404, bad
+    page.goto(base + "/gradio_api/info", wait_until="load")
+    assert "Not authenticated" in page.content()
+    shot(page, "instructor-api-401")

@@ -1,0 +1,99 @@
+"""The student chat: one question in, a streamed answer, citation chips and speech out.
+
+`Chat.respond` is the gradio event handler (a generator: every yield
+updates the page). The answer text streams token by token; sentences go to
+the voice as they complete; when the model is done the citations become
+chips, and the handler keeps updating the speech list until the last
+sentence is synthesized, so the page can keep playing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+
+from lectern.library import Library
+
+from . import render
+from .answers import Answers, AnswerUnavailable, Delta
+from .media import playable
+from .speech import Speaker, SpeechJob
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.15        # how often the page hears about newly synthesized sentences
+SPEECH_WAIT_S = 120  # an answer's speech that takes longer than this is abandoned
+
+
+class Chat:
+    def __init__(self, lib: Library, answers: Answers, speaker: Speaker | None,
+                 speech_note: str = ""):
+        self.lib, self.answers, self.speaker = lib, answers, speaker
+        self.speech_note = speech_note   # why there is no voice, when there is none
+
+    def _speech_html(self, job: SpeechJob | None) -> str:
+        if job is None:
+            return render.speech_queue("", [], None, "", self.speech_note or None)
+        return render.speech_queue(job.turn, list(job.parts), job.all_url, self.speaker.label,
+                                   job.error)
+
+    def respond(self, message: str, history: list, conversation) -> Iterator[tuple]:
+        """Yields (textbox, chat history, speech list, conversation) updates."""
+        message = (message or "").strip()
+        if not message:
+            yield "", history, self._speech_html(None), conversation
+            return
+        conversation = conversation or self.answers.conversation()
+        history = list(history or []) + [{"role": "user", "content": render.answer_text(message)},
+                                         {"role": "assistant", "content": ""}]
+        job = self.speaker.job(uuid.uuid4().hex) if self.speaker else None
+        yield "", history, self._speech_html(job), conversation
+        final = None
+        text = ""
+        try:
+            for ev in self.answers.stream(message, conversation):
+                if isinstance(ev, Delta):
+                    text += ev.text
+                    if job:
+                        job.feed(ev.text)
+                    history[-1] = {"role": "assistant", "content": render.answer_text(text)}
+                    yield "", history, self._speech_html(job), conversation
+                else:
+                    final = ev
+        except AnswerUnavailable as e:
+            if job:
+                job.cancel()
+            history[-1] = {"role": "assistant", "content": render.answer_text(
+                f"Sorry, the assistant is unavailable: {e}")}
+            yield "", history, self._speech_html(None), conversation
+            return
+        if job:
+            job.finish()
+        history[-1] = {"role": "assistant", "content": self._final(final, text)}
+        if final is not None:
+            conversation.add(final)
+            log.info("answered in %.1f s (first token %.1f s), %d citation(s)%s",
+                     final.timings.total_s, final.timings.first_token_s, len(final.citations),
+                     ", refused" if final.refused else "")
+        yield "", history, self._speech_html(job), conversation
+        yield from self._follow_speech(job, history, conversation)
+
+    def _final(self, answer, text: str) -> str:
+        if answer is None:
+            return render.answer_text(text)
+        cites = [(c.number, playable(self.lib, c.video_id), c.start) for c in answer.citations]
+        return render.answer(answer.text, cites, answer.refused)
+
+    def _follow_speech(self, job: SpeechJob | None, history, conversation) -> Iterator[tuple]:
+        """Keep the page's speech list current until the whole answer is spoken."""
+        if job is None:
+            return
+        deadline, seen = time.monotonic() + SPEECH_WAIT_S, -1
+        while not job.done and time.monotonic() < deadline:
+            if len(job.parts) != seen:
+                seen = len(job.parts)
+                yield "", history, self._speech_html(job), conversation
+            job.wait(POLL_S)
+        yield "", history, self._speech_html(job), conversation

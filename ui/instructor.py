@@ -1,0 +1,154 @@
+"""The instructor page: sources, ingestion, status, the voice. Behind a login.
+
+This is a separate gradio app, mounted at /instructor with gradio's auth,
+so every one of its routes (page, config, queue, upload, API) needs the
+login cookie. Each handler checks the request's user again on the server
+(`_who`), so a handler can never run for an anonymous caller even if the
+mount were changed, and none of them is listed in the public API docs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+
+import gradio as gr
+
+from lectern.config import ConfigError
+from lectern.library import Library, LibraryBusy
+
+from . import actions, voice_actions
+from .config import USER, ServeConfig
+from .jobs import JobBusy, JobRunner
+
+log = logging.getLogger(__name__)
+PRIVATE = {"api_visibility": "private"}
+STAGES = ["fetch", "audio", "transcript", "summary"]
+
+
+class NotAuthorized(PermissionError):
+    pass
+
+
+def _who(request: gr.Request | None) -> str:
+    user = getattr(request, "username", None) if request is not None else None
+    if user != USER:
+        raise NotAuthorized("instructor login required")
+    return user
+
+
+def _guard(fn):
+    """Run an instructor action for a logged-in instructor; refusals become a gr.Error."""
+    def wrapper(*args):
+        *inputs, request = args
+        try:
+            _who(request)
+            return fn(*inputs)
+        except NotAuthorized as e:
+            log.warning("refused an instructor action without login")
+            raise gr.Error(str(e)) from None
+        except (actions.ActionError, JobBusy, LibraryBusy, ConfigError) as e:
+            # duration=None: the message stays until closed, an instructor may look away
+            raise gr.Error(str(e), duration=None) from None
+    # gradio reads the signature and type hints to decide what to pass: the
+    # action's own inputs, then the request, which it fills in itself.
+    params = [p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD)
+              for p in inspect.signature(fn).parameters.values()]
+    params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD))
+    wrapper.__signature__ = inspect.Signature(params)
+    wrapper.__annotations__ = {"request": gr.Request}
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+class Instructor:
+    def __init__(self, lib: Library, cfg: ServeConfig, runner: JobRunner, app_state):
+        self.lib, self.cfg, self.runner, self.state = lib, cfg, runner, app_state
+        self.clips = voice_actions.VoiceClips(lib)
+
+    def table(self):
+        return [[r.video_id, r.title, r.duration, r.stages, r.error]
+                for r in actions.status_rows(self.lib)]
+
+    def ingest(self, urls, files, force):
+        paths = [Path(f) for f in (files or [])]
+        job, refused = actions.start_ingest(self.lib, self.runner, urls, paths, force or [])
+        msg = f"started {job.name}" + (f"; {'; '.join(refused)}" if refused else "")
+        return msg, self.runner.text()
+
+    def rerun(self, force):
+        job, _ = actions.start_ingest(self.lib, self.runner, "", [], force or [], rerun_all=True)
+        return f"started re-running {job.name} on every video", self.runner.text()
+
+    def reindex(self):
+        actions.start_index(self.lib, self.runner)
+        return "started indexing", self.runner.text()
+
+    def finetune(self):
+        actions.start_finetune(self.lib, self.runner)
+        return "started fine-tuning", self.runner.text()
+
+    def poll(self):
+        return self.runner.text(), self.table()
+
+    def find_clips(self, videos, files, text):
+        labels = self.clips.find(videos or [], [Path(f) for f in (files or [])], text or "")
+        return gr.CheckboxGroup(choices=labels, value=[]), f"{len(labels)} candidate clip(s) found"
+
+    def build_voice(self, chosen):
+        clips = self.clips.chosen(chosen or [])
+        voice_actions.start_build(self.lib, self.runner, clips, self.state.reload_speaker)
+        return f"building the voice from {len(clips)} clip(s)", self.runner.text()
+
+    def preview(self, text):
+        return str(voice_actions.preview(self.state.speaker, text, self.lib.root / "ui" / "preview"))
+
+
+def build(lib: Library, cfg: ServeConfig, runner: JobRunner, app_state) -> gr.Blocks:
+    ins = Instructor(lib, cfg, runner, app_state)
+    g = _guard
+    with gr.Blocks(title=f"{cfg.title} — instructor") as app:
+        gr.Markdown(f"## {cfg.title} — instructor")
+        msg = gr.Textbox(label="Result", interactive=False, elem_id="lectern-instructor-msg")
+        log_box = gr.Textbox(label="Job progress", lines=12, interactive=False,
+                             elem_id="lectern-job-log")
+        with gr.Tab("Lectures"):
+            table = gr.Dataframe(headers=["video", "title", "duration", "stages", "errors"],
+                                 interactive=False, elem_id="lectern-status")
+            urls = gr.Textbox(label="URLs (one per line)", lines=3)
+            files = gr.File(label="Upload media", file_count="multiple", type="filepath")
+            force = gr.CheckboxGroup(STAGES, label="Redo these stages even if done")
+            with gr.Row():
+                add = gr.Button("Add and ingest", variant="primary", elem_id="lectern-ingest")
+                rerun = gr.Button("Re-run ingestion on all videos")
+                reindex = gr.Button("Rebuild index")
+                tune = gr.Button("Fine-tune")
+        with gr.Tab("Voice"):
+            _voice_tab(lib, ins, msg, log_box)
+        add.click(g(ins.ingest), [urls, files, force], [msg, log_box], **PRIVATE)
+        rerun.click(g(ins.rerun), [force], [msg, log_box], **PRIVATE)
+        reindex.click(g(ins.reindex), None, [msg, log_box], **PRIVATE)
+        tune.click(g(ins.finetune), None, [msg, log_box], **PRIVATE)
+        timer = gr.Timer(1.0)
+        timer.tick(g(ins.poll), None, [log_box, table], show_progress="hidden", **PRIVATE)
+        app.load(g(ins.poll), None, [log_box, table], **PRIVATE)
+    return app
+
+
+def _voice_tab(lib: Library, ins: Instructor, msg, log_box) -> None:
+    g = _guard
+    gr.Markdown("Reference clips: clean speech of the instructor, 5-15 s each. Find candidates in "
+                "lectures or your own recordings, tick the ones to use, then build the voice.")
+    videos = gr.Dropdown([v.id for v in lib.videos()], multiselect=True, label="From lectures")
+    rec = gr.File(label="Or upload recordings", file_count="multiple", type="filepath")
+    text = gr.Textbox(label="What the recordings say (optional)", lines=2)
+    find = gr.Button("Find candidate clips")
+    chosen = gr.CheckboxGroup([], label="Reference clips to use")
+    build_btn = gr.Button("Build the voice from the chosen clips", variant="primary")
+    say = gr.Textbox(label="Preview text", value="Hello, this is a preview of the synthesized voice.")
+    prev = gr.Button("Preview the voice")
+    out = gr.Audio(label="Preview (synthesized voice)", type="filepath", interactive=False)
+    find.click(g(ins.find_clips), [videos, rec, text], [chosen, msg], **PRIVATE)
+    build_btn.click(g(ins.build_voice), [chosen], [msg, log_box], **PRIVATE)
+    prev.click(g(ins.preview), [say], [out], **PRIVATE)

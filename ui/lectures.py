@@ -1,0 +1,75 @@
+"""The lecture browser's data: what the library knows about each video.
+
+Artifacts are read through their typed loaders; a video whose summary or
+transcript is missing or damaged is still listed, with a note, because a
+half-ingested lecture is normal while the instructor is adding videos.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from ingest.summarize import Summary
+from ingest.transcript import Transcript
+from lectern.artifacts import ArtifactError
+from lectern.library import SUMMARY, TRANSCRIPT, Library
+
+from . import render
+from .media import playable, source_info
+
+MAX_LINES = 300   # transcript lines shown at once: the page stays light
+
+
+@dataclass(frozen=True)
+class Lecture:
+    video_id: str
+    title: str
+    duration: float | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.title or self.video_id} ({render.clock(self.duration)})"
+
+
+def lectures(lib: Library) -> list[Lecture]:
+    return [Lecture(v.id, v.title or v.id, v.duration) for v in lib.videos()]
+
+
+def _load(loader, path):
+    if not path.exists():
+        return None, ""
+    try:
+        return loader(path), ""
+    except (ArtifactError, OSError, ValueError, KeyError) as e:
+        return None, f"{path.name} could not be read: {e}"
+
+
+def details(lib: Library, video_id: str) -> str:
+    """Title, duration, summary, key points and chapters (chips that seek the player)."""
+    if not video_id or lib.catalog.video(video_id) is None:
+        return ""
+    p = playable(lib, video_id)
+    rec = lib.catalog.video(video_id)
+    summary, note = _load(Summary.load, lib.path(video_id, SUMMARY))
+    info = source_info(lib, video_id)
+    chapters = [(c.title, c.start) for c in (summary.chapters if summary else ())]
+    if not chapters and info is not None:
+        chapters = [(c.title, c.start) for c in info.chapters]
+    if summary is None and not note:
+        note = "No summary yet."
+    return render.lecture(p, rec.duration, summary.summary if summary else "",
+                          list(summary.points) if summary else [], chapters, note)
+
+
+def search(lib: Library, video_id: str, query: str) -> str:
+    """Transcript lines containing the query (all lines when it is empty), each a seek chip."""
+    if not video_id or lib.catalog.video(video_id) is None:
+        return ""
+    transcript, note = _load(Transcript.load, lib.path(video_id, TRANSCRIPT))
+    if transcript is None:
+        return f'<div class="lectern-note">{html.escape(note or "No transcript yet.")}</div>'
+    q = (query or "").strip().lower()
+    rows = [(s.start, s.text.strip()) for s in transcript.segments if not q or q in s.text.lower()]
+    return render.transcript_hits(playable(lib, video_id), rows[:MAX_LINES], query.strip() if q else "",
+                                  max(len(rows) - MAX_LINES, 0))

@@ -1,0 +1,98 @@
+"""HTML for the pages: answers with citation chips, lecture details, transcript hits.
+
+Every piece of text that came from a model, a transcript or a user is
+escaped here; the markup around it is ours. A chip carries what the page's
+script needs to play the moment (data-kind, data-src, data-start), so a
+click needs no round trip to the server.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlencode
+
+from .media import Playable
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(seconds)
+    h, m, s = s // 3600, s // 60 % 60, s % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def chip(p: Playable, start: float, label: str, extra: str = "") -> str:
+    """A link that plays video p from second `start` (the page script handles the click).
+
+    What the script needs rides in the link's fragment, not in data-* attributes:
+    the chat's HTML sanitizer keeps an href but strips custom attributes.
+    """
+    frag = urlencode({"v": p.video_id, "k": p.kind, "s": p.src, "t": f"{start:.2f}", "n": p.title})
+    cls = f"lectern-chip {extra}".strip()
+    return f'<a href="#lectern?{html.escape(frag)}" class="{cls}">{html.escape(label)}</a>'
+
+
+def answer_text(text: str) -> str:
+    """Streamed answer text, escaped; [n] markers kept as written."""
+    return html.escape(text).replace("\n", "<br>")
+
+
+def answer(text: str, citations: list[tuple[int, Playable, float]], refused: bool,
+           note: str = "") -> str:
+    """The finished answer: text, then one chip per citation ("[1] Title — 12:34")."""
+    body = answer_text(text)
+    if refused or not citations:
+        return body + (f'<div class="lectern-note">{html.escape(note)}</div>' if note else "")
+    chips = " ".join(chip(p, start, f"[{n}] {p.title} — {clock(start)}", "lectern-cite")
+                     for n, p, start in citations)
+    return f'{body}<div class="lectern-citations">{chips}</div>'
+
+
+def speech_queue(turn: str, parts: list[str], all_url: str | None, label: str,
+                 error: str | None = None) -> str:
+    """The hidden list the page's audio player reads: sentence WAVs in order, then the whole."""
+    spans = "".join(f'<span data-src="{html.escape(u)}"></span>' for u in parts)
+    attrs = f'data-turn="{html.escape(turn)}" data-done="{"1" if all_url or error else "0"}"'
+    if all_url:
+        attrs += f' data-all="{html.escape(all_url)}"'
+    msg = f'<div class="lectern-note">voice unavailable: {html.escape(error)}</div>' if error else ""
+    return (f'<div class="lectern-speech" {attrs} data-label="{html.escape(label)}">{spans}</div>'
+            f"{msg}")
+
+
+def lecture(p: Playable, duration: float | None, summary: str, points: list[str],
+            chapters: list[tuple[str, float]], note: str = "") -> str:
+    parts = [f"<h3>{html.escape(p.title)}</h3>",
+             (f'<div class="lectern-meta">{html.escape(p.video_id)} · {clock(duration)} · '
+              f'{chip(p, 0.0, "▶ play from the start")}</div>')]
+    if summary:
+        parts.append(f"<p>{html.escape(summary)}</p>")
+    if points:
+        parts.append("<h4>Key points</h4><ul>" +
+                     "".join(f"<li>{html.escape(x)}</li>" for x in points) + "</ul>")
+    if chapters:
+        parts.append("<h4>Chapters</h4><ol class='lectern-chapters'>" + "".join(
+            f"<li>{chip(p, start, f'{clock(start)} {title}', 'lectern-chapter')}</li>"
+            for title, start in chapters) + "</ol>")
+    if note:
+        parts.append(f'<div class="lectern-note">{html.escape(note)}</div>')
+    return "\n".join(parts)
+
+
+def transcript_hits(p: Playable, rows: list[tuple[float, str]], query: str, more: int) -> str:
+    if not rows:
+        return f'<div class="lectern-note">No line matches {html.escape(query)!s}.</div>' if query \
+            else '<div class="lectern-note">No transcript.</div>'
+    items = []
+    for start, text in rows:
+        shown = html.escape(text)
+        if query:  # highlight the match without trusting the text as markup
+            shown = re.sub(re.escape(html.escape(query)), lambda m: f"<mark>{m.group(0)}</mark>",
+                           shown, flags=re.IGNORECASE)
+        items.append(f'<li>{chip(p, start, clock(start), "lectern-line")} {shown}</li>')
+    tail = f'<div class="lectern-note">… and {more} more lines</div>' if more else ""
+    return f'<ul class="lectern-transcript">{"".join(items)}</ul>{tail}'

@@ -1,0 +1,85 @@
+"""The student page: chat, player, the instructor's voice and the lecture browser.
+
+Nothing here can change the library: every handler reads. The instructor's
+actions live in another gradio app (ui/instructor.py) mounted behind a
+login, so they are not even registered on this one's API.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from lectern.library import Library
+
+from . import lectures
+from .chat import Chat
+from .config import ServeConfig
+
+PLAYER = """
+<div id="lectern-player-caption" class="lectern-note">Click a citation or a chapter to play it here.</div>
+<div id="lectern-player-box"></div>
+"""
+
+
+def voice_panel(cfg: ServeConfig, label: str) -> str:
+    checked = "checked" if cfg.autoplay else ""
+    return f"""
+<div class="lectern-voice">
+  <div id="lectern-voice-label" class="lectern-note">{label}</div>
+  <audio id="lectern-voice" controls preload="auto"></audio>
+  <label class="lectern-note"><input type="checkbox" id="lectern-autoplay" {checked}>
+    Play answers aloud as they are written</label>
+</div>
+"""
+
+
+def build(lib: Library, cfg: ServeConfig, chat: Chat, voice_label: str) -> gr.Blocks:
+    with gr.Blocks(title=cfg.title) as app:
+        gr.Markdown(f"## {cfg.title}\nAsk about the lectures. Answers cite the moments they come "
+                    "from: click a citation to watch it.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Tab("Ask"):
+                    bot, question, conversation, new = _chat_tab()
+                with gr.Tab("Lectures"):
+                    _lectures_tab(lib)
+            with gr.Column(scale=2):
+                # one player and one voice for both tabs: chapters and citations share them
+                gr.HTML(PLAYER, elem_id="lectern-player-panel")
+                gr.HTML(voice_panel(cfg, voice_label) if cfg.voice else
+                        '<div class="lectern-note">Spoken answers are turned off.</div>')
+                speech = gr.HTML("", elem_id="lectern-speech-list")
+        question.submit(chat.respond, [question, bot, conversation],
+                        [question, bot, speech, conversation], concurrency_limit=cfg.concurrency,
+                        concurrency_id="answers", show_progress="hidden", api_name="ask")
+        new.click(lambda: ([], None, ""), None, [bot, conversation, speech], api_visibility="private")
+    return app
+
+
+def _chat_tab():
+    conversation = gr.State(None)
+    bot = gr.Chatbot(elem_id="lectern-chat", height=460, label="Answers")
+    question = gr.Textbox(elem_id="lectern-question", label="Your question",
+                          placeholder="Ask a question and press Enter", lines=1,
+                          max_lines=4, submit_btn=True)
+    new = gr.Button("New conversation", size="sm")
+    return bot, question, conversation, new
+
+
+def _lectures_tab(lib: Library) -> None:
+    def choices():
+        return [(x.label, x.video_id) for x in lectures.lectures(lib)]
+
+    with gr.Row():
+        with gr.Column(scale=2):
+            pick = gr.Dropdown(choices=choices(), label="Lecture", elem_id="lectern-lecture")
+            info = gr.HTML("", elem_id="lectern-lecture-info")
+        with gr.Column(scale=3):
+            query = gr.Textbox(label="Search the transcript", elem_id="lectern-transcript-search",
+                               placeholder="a word or phrase")
+            lines = gr.HTML("", elem_id="lectern-transcript")
+    pick.change(lambda v: (lectures.details(lib, v), lectures.search(lib, v, "")), pick,
+                [info, lines], api_name="lecture")
+    query.submit(lambda v, q: lectures.search(lib, v, q), [pick, query], lines, api_name="transcript")
+    # new lectures appear without restarting the server
+    pick.focus(lambda: gr.Dropdown(choices=choices()), None, pick, api_visibility="private")
