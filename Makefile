@@ -7,6 +7,7 @@ setup:
 demo: setup
 	LECTERN_HOME=$${LECTERN_HOME:-lectern-data} .venv/bin/lectern ingest samples/
 	LECTERN_HOME=$${LECTERN_HOME:-lectern-data} .venv/bin/lectern status
+	LECTERN_HOME=$${LECTERN_HOME:-lectern-data} .venv/bin/lectern ask "What happens to the potential energy when the object falls?"
 
 test: setup
 	.venv/bin/python -m pytest -q

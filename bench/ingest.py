@@ -8,7 +8,8 @@ Prints, for one lecture (from ../shared/corpus, else the repository's sample):
   Transcript, write transcript.json and .md), i.e. the same media-file-in, transcript-out work;
 - the ratio ours / bare (target <= 1.05), both with the model already loaded;
 - the whole `lectern ingest` of the lecture (all four stages, fresh library, models loaded
-  in-process first) as a real-time factor.
+  in-process first) as a real-time factor;
+- WER of the default model on jfk and the three LibriVox sonnets (target <= 0.10 each).
 Runs alternate bare/ours so drift in machine load hits both alike; the best run of each counts.
 """
 
@@ -61,6 +62,23 @@ def ours(path: Path, cfg: TranscribeConfig, out: Path) -> float:
     return time.perf_counter() - t0
 
 
+WER_CLIPS = ("jfk.flac", "p002.mp3", "p003.mp3", "sonnet001.mp3")
+
+
+def wer_figures(cfg: TranscribeConfig) -> None:
+    import jiwer
+
+    from tests.test_quality import normalize
+    folder = REPO.parent / "shared" / "audio" / "wer"
+    for clip in WER_CLIPS:
+        if not (folder / clip).exists():
+            print(f"WER {clip}: skipped (no ../shared)")
+            continue
+        t = transcribe(media.decode(folder / clip), "wer", cfg)
+        ref = (folder / clip).with_suffix(".txt").read_text()
+        print(f"WER {clip:14} {jiwer.wer(normalize(ref), normalize(t.text)):.3f}  (model {cfg.model})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lecture", default="L01")
@@ -89,6 +107,7 @@ def main() -> None:
     print(f"ours / bare: {min(o) / min(b):.3f}  (target <= 1.05)")
     print(f"whole ingest (fetch, audio, transcript, summary): {whole:.1f} s, "
           f"real-time factor {whole / seconds:.3f}")
+    wer_figures(cfg)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ class Settings:
     @classmethod
     def from_file(cls, path: Path, **overrides: dict) -> "Settings":
         data = cfgmod.load_file(path)
-        unknown = sorted(set(data) - {"ingest", "transcribe", "summarize", "index", "assistant"})
+        unknown = sorted(set(data) - {"ingest", "transcribe", "summarize", "index", "assistant", "voice",
+                                       "serve", "finetune"})
         if unknown:
             raise cfgmod.ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
         sections = {}

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--llm", help="LLM for summaries and repunctuation: qwen2.5-0.5b "
                                    "(default, offline) or a GGUF file")
     ing.add_argument("--no-summary", action="store_true", help="skip summaries")
+    ing.add_argument("--no-index", action="store_true",
+                     help="do not update the search index afterwards")
     ing.add_argument("--force", action="append", default=[], metavar="STAGE",
                      help="redo a stage even if done: fetch, audio, transcript or summary "
                           "(repeatable)")
@@ -72,7 +74,37 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("models", help="assemble the offline models into the cache and check them")
+
+    from . import commands_ask, commands_serve
+    commands_ask.add_arguments(sub)
+    _voice_arguments(sub)
+    commands_serve.add_arguments(sub)
     return p
+
+
+def _voice_arguments(sub) -> None:
+    vo = sub.add_parser("voice", help="the instructor's synthesized voice")
+    vsub = vo.add_subparsers(dest="voice_command", required=True, metavar="ACTION")
+    en = vsub.add_parser("enroll", help="make a voice profile from recordings or from the "
+                                        "ingested lectures")
+    en.add_argument("sources", nargs="*", metavar="SOURCE",
+                    help="recordings of the instructor; none: pick clips from ingested lectures")
+    en.add_argument("--video", action="append", default=[], metavar="ID",
+                    help="pick clips from this ingested video (repeatable)")
+    en.add_argument("--transcripts", metavar="FILE",
+                    help="'file|text' lines (LJSpeech metadata format); else a .txt beside the "
+                         "file, else Whisper")
+    en.add_argument("--name", help="profile name (default: config voice.profile = 'instructor')")
+    en.add_argument("--no-adapt", action="store_true", help="zero-shot only")
+    en.add_argument("--no-tune", action="store_true",
+                    help="skip choosing the conversion strength against Whisper's WER")
+    sy = sub.add_parser("say", help="speak text in the instructor's synthesized voice into a WAV")
+    sy.add_argument("text", help="text to say ('-': stdin)")
+    sy.add_argument("-o", "--output", required=True, metavar="FILE")
+    sy.add_argument("--name", help="voice profile name")
+    sy.add_argument("--mode", choices=("auto", "plain", "zero-shot", "adapted"))
+    sy.add_argument("--backend", choices=("piper-world", "xtts"))
+    sy.add_argument("--no-cache", action="store_true", help="do not use or fill the audio cache")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,12 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             return _models()
         lib = Library()
         _setup_logging(args.verbose, lib.log_file)
-        if args.command == "ingest":
-            from .commands import ingest
-            return ingest(lib, args)
-        if args.command == "status":
-            from .commands import status
-            return status(lib, args.json)
+        return _dispatch(lib, args)
     except ConfigError as e:
         print(f"lectern: configuration error: {e}", file=sys.stderr)
         return 2
@@ -99,6 +126,16 @@ def main(argv: list[str] | None = None) -> int:
         print("lectern: interrupted; what was finished is kept, run again to resume", file=sys.stderr)
         return 130
     return 2
+
+
+def _dispatch(lib: Library, args: argparse.Namespace) -> int:
+    from . import commands, commands_ask, commands_serve, commands_voice
+    if args.command == "voice":
+        return commands_voice.voice_enroll(lib, args)
+    handlers = {"ingest": commands.ingest, "status": lambda lib, a: commands.status(lib, a.json),
+                "index": commands_ask.index, "ask": commands_ask.ask, "eval": commands_ask.evaluate,
+                "say": commands_voice.say, "serve": commands_serve.serve}
+    return handlers[args.command](lib, args)
 
 
 def _models() -> int:

@@ -64,7 +64,19 @@ def ingest(lib: Library, args: argparse.Namespace) -> int:
             sys.stdout.flush()
     failed = [r for r in results if not r.ok]
     print(f"{len(results) - len(failed)} ingested, {len(failed)} failed; library: {lib.root}")
+    if not args.no_index and len(failed) < len(results):
+        _index(lib)
     return 1 if failed else 0
+
+
+def _index(lib: Library) -> None:
+    """Bring the search index up to date: only new or changed videos are embedded."""
+    from index.indexer import index_library
+
+    stats = index_library(lib)
+    print(f"index {stats.collection}: {len(stats.embedded)} embedded ({stats.chunks_embedded} "
+          f"chunks), {len(stats.unchanged)} unchanged, {len(stats.removed)} removed; "
+          f"{stats.points} points in {stats.seconds:.1f} s")
 
 
 def status(lib: Library, as_json: bool) -> int:

