@@ -10,7 +10,8 @@ Prints, for one lecture (from ../shared/corpus, else the repository's sample):
 - the whole `lectern ingest` of the lecture (all four stages, fresh library, models loaded
   in-process first) as a real-time factor;
 - WER of the default model on jfk and the three LibriVox sonnets (target <= 0.10 each).
-Runs alternate bare/ours so drift in machine load hits both alike; the best run of each counts.
+Runs alternate which of bare/ours goes first, so drift and order effects hit both alike;
+the best run of each counts.
 """
 
 from __future__ import annotations
@@ -93,8 +94,12 @@ def main() -> None:
     b, o = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeats):
-            b.append(bare(model, path, cfg))
-            o.append(ours(path, cfg, Path(tmp)))
+            if i % 2:  # alternate which goes first, so order effects cancel
+                o.append(ours(path, cfg, Path(tmp)))
+                b.append(bare(model, path, cfg))
+            else:
+                b.append(bare(model, path, cfg))
+                o.append(ours(path, cfg, Path(tmp)))
             print(f"  run {i + 1}: bare {b[-1]:.1f} s, ours {o[-1]:.1f} s")
         load_llm(LLMConfig())  # load once, like a long-running ingest of many videos
         lib = Library(Path(tmp) / "library")
