@@ -37,7 +37,7 @@ from .transcript import Transcript, paragraphs, to_markdown
 log = logging.getLogger(__name__)
 
 STAGES = ("fetch", "audio", "transcript", "summary")
-AUDIO_VERSION = 1  # bump when audio extraction changes
+AUDIO_VERSION = 2  # bump when audio extraction changes (2: bit-exact 16-bit WAV)
 _YOUTUBE = ("youtube.com", "youtu.be")
 
 
