@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from lectern import artifacts
 from lectern import config as cfgmod
 from lectern.library import Library
 
 QDRANT_URL_ENV = "QDRANT_URL"
+DEFAULT_EMBEDDING = "all-MiniLM-L6-v2"
+# Written by `lectern finetune` (finetune/registry.py): the promoted embedding
+# models, newest last. Read here so the index never depends on finetune/.
+PROMOTION_KIND, PROMOTION_VERSION = "embedding-promotions", 1
 
 
 @dataclass(frozen=True)
 class IndexConfig:
     # embeddings: an offline alias ("all-MiniLM-L6-v2"), a model folder, or a hub name.
     # A promoted fine-tuned model is just another folder named here.
-    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_model: str = DEFAULT_EMBEDDING
     batch_size: int = 32
     device: str = "cpu"
     # chunking: passages of chunk_min_s..chunk_max_s of speech, cut on sentence ends,
@@ -45,8 +51,26 @@ class IndexConfig:
     rerank_candidates: int = 20
 
 
+def promotion_file(lib: Library) -> Path:
+    return lib.root / "models" / "embedding" / "promotions.json"
+
+
+def promoted_model(lib: Library) -> str | None:
+    """The model folder `lectern finetune` promoted last, if any (and not rolled back)."""
+    try:
+        doc = artifacts.load(promotion_file(lib), PROMOTION_KIND, PROMOTION_VERSION)
+    except artifacts.ArtifactError:
+        return None
+    history = doc.get("history", [])
+    return history[-1]["model"] if history else None
+
+
 def load_config(lib: Library, **overrides: Any) -> IndexConfig:
     data = {**cfgmod.load_file(lib.config_file).get("index", {}), **overrides}
+    if "embedding_model" not in data:
+        # precedence: an override, then config.json's index.embedding_model, then the
+        # promoted fine-tuned model, then the offline default
+        data["embedding_model"] = promoted_model(lib) or DEFAULT_EMBEDDING
     cfg = cfgmod.from_dict(IndexConfig, data)
     if not 0 < cfg.chunk_min_s <= cfg.chunk_max_s:
         raise cfgmod.ConfigError("index.chunk_min_s must be > 0 and <= chunk_max_s")

@@ -58,7 +58,9 @@ class Embedder:
             raise EmbeddingError(f"embedding model {name!r}: {e}") from None
         self.name = name
         self.dim = int(self.model.get_embedding_dimension())
-        slug = "".join(c if c.isalnum() else "-" for c in Path(name).name.lower()).strip("-")
+        # a fine-tuned model lives in <version>/model: the version names it
+        label = Path(name).parent.name if Path(name).name == "model" else Path(name).name
+        slug = "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
         # The collection is named after this: a different model (or a re-trained folder
         # under the same name) gets its own collection, so vectors never mix.
         self.version = f"{slug[:40]}-{self.dim}-{_fingerprint(path)}"

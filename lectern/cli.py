@@ -75,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="assemble the offline models into the cache and check them")
 
-    from . import commands_ask, commands_serve
+    from . import commands_ask, commands_finetune, commands_serve
     commands_ask.add_arguments(sub)
+    commands_finetune.add_arguments(sub)
     _voice_arguments(sub)
     commands_serve.add_arguments(sub)
     return p
@@ -129,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(lib: Library, args: argparse.Namespace) -> int:
-    from . import commands, commands_ask, commands_serve, commands_voice
+    from . import commands, commands_ask, commands_finetune, commands_serve, commands_voice
     if args.command == "voice":
         return commands_voice.voice_enroll(lib, args)
     handlers = {"ingest": commands.ingest, "status": lambda lib, a: commands.status(lib, a.json),
                 "index": commands_ask.index, "ask": commands_ask.ask, "eval": commands_ask.evaluate,
-                "say": commands_voice.say, "serve": commands_serve.serve}
+                "say": commands_voice.say, "serve": commands_serve.serve,
+                "finetune": commands_finetune.finetune}
     return handlers[args.command](lib, args)
 
 

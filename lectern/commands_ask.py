@@ -104,7 +104,8 @@ def _one_question(assistant, question: str, conversation, videos, as_json: bool)
         elif isinstance(ev, Answer):
             answer = ev
     if as_json:
-        print(json.dumps(_answer_json(answer), ensure_ascii=False), flush=True)
+        out = {**_answer_json(answer), "collection": assistant.retriever.index.collection}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
         return answer
     print()
     for c in answer.citations:
@@ -151,7 +152,9 @@ def evaluate(lib: Library, args: argparse.Namespace) -> int:
                       f"total {o.answer.timings.total_s:.2f} s", file=sys.stderr, flush=True)
         r = report(outcomes)
         if args.json:
-            print(json.dumps(as_json(r), indent=1))
+            print(json.dumps({**as_json(r), "collection": assistant.retriever.index.collection,
+                              "embedding_model": assistant.retriever.index.config.embedding_model},
+                             indent=1))
         else:
             _print_report(r)
     return status[0]

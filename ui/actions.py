@@ -125,13 +125,17 @@ def start_index(lib: Library, runner: JobRunner) -> Job:
 
 
 def start_finetune(lib: Library, runner: JobRunner) -> Job:
-    """Fine-tuning, when the finetune package provides it (issue in progress)."""
-    try:
-        from finetune import run as finetune_run  # type: ignore[attr-defined]
-    except ImportError:
-        raise ActionError("fine-tuning is not available in this version of Lectern") from None
+    """Mine triplets, fine-tune, compare, promote if better: `lectern finetune` as a job."""
+    import finetune
 
     def work(job: Job) -> None:
-        for line in finetune_run(lib):
-            job.say(str(line))
+        def progress(stage: str, done: int, total: int) -> None:
+            job.progress[stage] = f"{done}/{total}"
+        out = finetune.run(lib, progress=progress)
+        job.say(f"{len(out.triplets.triplets)} triplets mined")
+        if out.trained is not None:
+            job.say(f"trained {out.trained.version} in {out.trained.seconds:.0f} s")
+            for line in out.table().splitlines():
+                job.say(line)
+        job.say(out.reason)
     return runner.start("fine-tune", work)
