@@ -36,7 +36,7 @@ LLM_KINDS = (QUESTION, REWORDED)
 # would find its own words in the full passage and say nothing about the model.
 EVAL_KINDS = (QUESTION, REWORDED, CHAPTER, KEYWORDS)
 KEYWORDS_PER_QUERY = 4
-MAX_WORDS = 60
+MAX_WORDS = 100  # Whisper's run-on "sentences" are cut at 25 s (~70 words)
 MIN_CONTENT_WORDS = 5  # distinct non-function words a sentence needs to be an anchor
 
 # One system prompt and the excerpt first: every call about a passage shares that
@@ -47,8 +47,8 @@ _ASK = ("Task: write {n} different questions that a student could ask and that t
         "answers. Use your own words. One question per line.")
 _REWORD = ('Task: reword this sentence from the excerpt so it keeps its meaning but uses '
            'different words: "{sentence}"')
-_BULLET = re.compile(r"^\s*(?:\d+\s*[.):-]|[-*•]|q\d*\s*[:.)]|question\s*\d*\s*:)\s*", re.I)
-_PREAMBLE = re.compile(r"^(sure|here|certainly|of course|reworded|rewritten|answer)\b", re.I)
+_BULLET = re.compile(r"^\s*(?:\d+\s*[.):-]|[-*•]|q\d*\s*[:.)]|question\s*\d*\s*:)\s*", re.IGNORECASE)
+_PREAMBLE = re.compile(r"^(sure|here|certainly|of course|reworded|rewritten|answer)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

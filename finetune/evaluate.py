@@ -50,16 +50,17 @@ class Metrics:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def heldout_queries(ts: TripletSet, passages: Sequence[Chunk]) -> Queries:
+def heldout_queries(ts: TripletSet, passages: Sequence[Chunk], kinds: Sequence[str] = an.EVAL_KINDS,
+                    name: str = "held-out") -> Queries:
     where = {(p.video_id, round(p.start, 2)): i for i, p in enumerate(passages)}
     texts, rel, seen = [], [], set()
     for t in ts.split(HELDOUT):
         i = where.get((t.video_id, round(t.start, 2)))
-        if t.kind in an.EVAL_KINDS and i is not None and t.anchor not in seen:
+        if t.kind in kinds and i is not None and t.anchor not in seen:
             seen.add(t.anchor)
             texts.append(t.anchor)
             rel.append(frozenset([i]))
-    return Queries("held-out", tuple(texts), tuple(rel))
+    return Queries(name, tuple(texts), tuple(rel))
 
 
 def question_queries(path: Path, passages: Sequence[Chunk]) -> Queries:
@@ -102,15 +103,13 @@ def evaluate(emb: Embedder, passages: Sequence[Chunk], queries: Queries) -> Metr
 
 def table(rows: dict[str, dict[str, Metrics]]) -> str:
     """rows: model label -> {query set name -> Metrics}; a plain-text table."""
-    sets = list(next(iter(rows.values())).keys())
-    head = f"{'model':<34}" + "".join(f"| {s[:16]:<16} n={next(iter(rows.values()))[s].n:<4} R@1  R@5  R@10 MRR  NDCG "
-                                      for s in sets)
-    lines = [head]
+    first = next(iter(rows.values()))
+    cols = " R@1   R@5   R@10  MRR@10 NDCG@10"
+    head1 = f"{'':<36}" + "".join(f" | {f'{name} (n={m.n})':<{len(cols)}}" for name, m in first.items())
+    head2 = f"{'model':<36}" + "".join(f" | {cols}" for _ in first)
+    lines = [head1, head2]
     for label, by in rows.items():
-        line = f"{label[:34]:<34}"
-        for s in sets:
-            m = by[s]
-            line += (f"| {'':<23}{m.recall1:.2f} {m.recall5:.2f} {m.recall10:.2f} "
-                     f"{m.mrr10:.2f} {m.ndcg10:.2f} ")
-        lines.append(line)
+        lines.append(f"{label[:36]:<36}" + "".join(
+            f" | {m.recall1:.3f} {m.recall5:.3f} {m.recall10:.3f} {m.mrr10:.3f}  {m.ndcg10:.3f}  "
+            for m in by.values()))
     return "\n".join(lines)

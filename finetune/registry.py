@@ -14,8 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.config import (DEFAULT_EMBEDDING, PROMOTION_KIND, PROMOTION_VERSION,
-                          promotion_file)
+from index.config import (
+    DEFAULT_EMBEDDING,
+    PROMOTION_KIND,
+    PROMOTION_VERSION,
+    promotion_file,
+)
 from lectern import artifacts
 from lectern.library import Library
 

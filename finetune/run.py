@@ -21,6 +21,7 @@ from lectern.library import Library
 
 from . import registry
 from . import triplets as tr
+from .anchors import QUESTION
 from .config import FinetuneConfig, load_config
 from .evaluate import Metrics, evaluate, heldout_queries, question_queries, table
 from .train import Trained, train
@@ -58,10 +59,10 @@ def _decide(cfg: FinetuneConfig, before: dict[str, Metrics], after: dict[str, Me
     if gain <= cfg.min_gain:
         return False, (f"not promoted: held-out MRR@10 {after['held-out'].mrr10:.3f} does not beat "
                        f"the current model's {before['held-out'].mrr10:.3f} by more than {cfg.min_gain}")
-    for name in after:
-        if name != "held-out" and after[name].mrr10 < before[name].mrr10:
+    for name, m in after.items():
+        if not name.startswith("held-out") and m.mrr10 < before[name].mrr10:
             return False, (f"not promoted: MRR@10 on {name} drops from {before[name].mrr10:.3f} "
-                           f"to {after[name].mrr10:.3f}")
+                           f"to {m.mrr10:.3f}")
     return True, (f"promoted: held-out MRR@10 {before['held-out'].mrr10:.3f} -> "
                   f"{after['held-out'].mrr10:.3f} (+{gain:.3f})")
 
@@ -70,6 +71,10 @@ def compare(lib: Library, ts: tr.TripletSet, current: str, new: str,
             questions: Path | None) -> tuple[dict[str, Metrics], dict[str, Metrics]]:
     passages, _ = tr.course_passages(lib, load_index_config(lib))
     sets = [heldout_queries(ts, passages)]
+    # the LLM's questions alone: the anchors most like what students ask (shown, not gated on)
+    questions_only = heldout_queries(ts, passages, (QUESTION,), "held-out questions")
+    if questions_only.texts:
+        sets.append(questions_only)
     if questions is not None:
         sets.append(question_queries(questions, passages))
     old, fresh = embedder(current), embedder(new)

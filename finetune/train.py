@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from index.embed import _offline_env
-from lectern import artifacts
+from lectern import artifacts, models
 from lectern import config as cfgmod
-from lectern import models
 
 from .config import FinetuneConfig
 from .triplets import Triplet, TripletSet

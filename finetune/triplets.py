@@ -90,23 +90,30 @@ def course_passages(lib: Library, icfg: IndexConfig) -> tuple[list[Chunk], dict[
             chapters[v.id] = Summary.load(lib.path(v.id, SUMMARY)).chapters
     return passages, chapters
 
-def _held_out(video_id: str, block: int, seed: int, fraction: float) -> bool:
-    h = hashlib.sha256(f"{seed}/{video_id}/{block}".encode()).digest()
-    return int.from_bytes(h[:4], "big") / 2**32 < fraction
+def _block_rank(video_id: str, block: int, seed: int) -> bytes:
+    return hashlib.sha256(f"{seed}/{video_id}/{block}".encode()).digest()
+
 
 def split_passages(passages: Sequence[Chunk], cfg: FinetuneConfig) -> list[str]:
-    blocks = [int(p.start // cfg.block_s) for p in passages]
-    split = [HELDOUT if _held_out(p.video_id, b, cfg.seed, cfg.heldout_fraction) else TRAIN
-             for p, b in zip(passages, blocks)]
-    if HELDOUT not in split or TRAIN not in split:
-        # a tiny library: hold out every 1/fraction-th passage instead
+    """Exactly round(fraction x blocks) blocks held out, chosen by hash: stable from run
+    to run, and not left to chance (a course of 20 blocks would otherwise hold out
+    anywhere from 2 to 8 of them)."""
+    blocks = [(p.video_id, int(p.start // cfg.block_s)) for p in passages]
+    distinct = sorted(set(blocks), key=lambda b: _block_rank(*b, cfg.seed))
+    n_held = max(1, round(cfg.heldout_fraction * len(distinct)))
+    if len(distinct) < 2:
+        # a library of one block: hold out every 1/fraction-th passage instead
         step = max(2, round(1 / cfg.heldout_fraction))
         split = [HELDOUT if i % step == step - 1 else TRAIN for i in range(len(passages))]
+    else:
+        held_blocks = set(distinct[:n_held])
+        split = [HELDOUT if b in held_blocks else TRAIN for b in blocks]
     held = [(p.video_id, p.start, p.end) for p, s in zip(passages, split) if s == HELDOUT]
     for i, p in enumerate(passages):
         if split[i] == TRAIN and any(v == p.video_id and p.start < e and p.end > s for v, s, e in held):
             split[i] = BUFFER
     return split
+
 
 def _norm(text: str) -> str:
     return " ".join(an.words(text))

@@ -57,7 +57,13 @@ def _errors() -> tuple[type[Exception], ...]:
 @contextmanager
 def _bars(enabled: bool):
     """A progress callback drawing one rich bar per stage (on stderr, when it is a terminal)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
     tasks: dict[str, int] = {}
     with Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), disable=not (enabled and sys.stderr.isatty()),

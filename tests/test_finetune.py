@@ -12,17 +12,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import lectern, shared
+from test_index_corpus import build_corpus_library
 
 from finetune import anchors as an
 from finetune import triplets as tr
-from finetune.config import FinetuneConfig, load_config
+from finetune.config import load_config
 from finetune.train import batches, train
 from index.config import load_config as load_index_config
 from lectern import config as cfgmod
 from lectern.library import Library
-
-from conftest import lectern, shared
-from test_index_corpus import build_corpus_library
 
 SHORT = ("L01", "L04")  # the two shortest lectures: 13 minutes
 FAST = {"llm": "", "batch_size": 8, "max_seq_length": 128, "epochs": 1}
