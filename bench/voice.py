@@ -194,6 +194,8 @@ def main() -> None:
                     help="conversion strengths to sweep (default: the shipped defaults only)")
     ap.add_argument("--out", type=Path, help="keep the profiles here (default: a temp folder)")
     args = ap.parse_args()
+    import ctranslate2
+    ctranslate2.set_random_seed(0)   # Whisper's temperature fallback samples: keep WER repeatable
     root = args.out or Path(tempfile.mkdtemp(prefix="lectern-voice-bench-"))
     print(f"# voice bench ({time.strftime('%Y-%m-%d %H:%M')} UTC), profiles in {root}")
     for name in args.instructors:

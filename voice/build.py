@@ -85,7 +85,7 @@ def build(name: str, clips: list[Clip], cfg: VoiceConfig, piper: PiperTTS,
             mapper.gv_weight = cfg.adapt_gv
         t1 = time.monotonic()
         strengths, trials = tune(piper, zs, mapper, np.concatenate([c.audio for c in clips]),
-                                 clamp_rate(rate))
+                                 clamp_rate(rate), frame_ms=cfg.frame_ms)
         report.update(strengths=strengths, trials=trials, tune_seconds=round(time.monotonic() - t1, 1))
     return _save(name, clips, cfg, piper, zs, rate, mapper, report, root)
 
@@ -147,4 +147,4 @@ def enroll(name: str, cfg: VoiceConfig, files: list[Path] = (), transcripts: dic
         # the speaker check costs an embedding per clip: run it on the most confident few
         best = sorted(candidates, key=lambda c: -c.confidence)[:2 * cfg.clips_max]
         clips += en.pick(en.single_speaker(best), cfg)
-    return build(name, clips, cfg, PiperTTS(cfg.piper_model), root, adapt_enabled, tune_enabled)
+    return build(name, clips, cfg, PiperTTS(cfg.piper_model, threads=cfg.threads), root, adapt_enabled, tune_enabled)

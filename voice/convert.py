@@ -126,4 +126,4 @@ def convert(f: world.Features, zs: ZeroShotMap, strength: float, mapper=None) ->
         sp = np.exp(zero_shot_log_envelope(f, zs, strength))
     else:
         sp = mapper.convert_envelope(zero_shot_log_envelope(f, zs, 1.0), f.rate, f.fft_size, strength, f.voiced)
-    return world.Features(f0, sp, f.ap, f.rate)
+    return world.Features(f0, sp, f.ap, f.rate, f.frame_ms)

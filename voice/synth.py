@@ -43,7 +43,7 @@ class PiperWorld:
         from .piper_tts import PiperTTS
         self.cfg, self.profile = cfg, profile
         self.mode = self._mode(cfg, profile)
-        self.piper = PiperTTS(cfg.piper_model, resolve_device(cfg))
+        self.piper = PiperTTS(cfg.piper_model, resolve_device(cfg), cfg.threads)
         self.mapper = profile.mapper() if self.mode == "adapted" else None
         if self.mapper is not None:
             self.mapper.gv_weight = cfg.adapt_gv
@@ -80,12 +80,12 @@ class PiperWorld:
     def key(self) -> str:
         who = self.profile.key if self.profile and self.mode != "plain" else "-"
         return (f"piper-world|{self.piper.name}|{self.mode}|{self.strength}|{self.cfg.adapt_gv}|"
-                f"{self.length_scale}|{who}")
+                f"{self.length_scale}|{self.cfg.frame_ms}|{who}")
 
     def convert(self, audio: np.ndarray) -> np.ndarray:
         if self.mode == "plain" or len(audio) < self.rate // 20:
             return audio
-        f = world.analyze(audio, self.rate)
+        f = world.analyze(audio, self.rate, frame_ms=self.cfg.frame_ms)
         out = world.synthesize(convert.convert(f, self.profile.zero_shot, self.strength, self.mapper))
         peak = float(np.max(np.abs(out))) if len(out) else 0.0
         return out * (0.9 / peak) if peak > 1e-6 else out

@@ -43,9 +43,16 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
+ASR_SEED = 0
+
+
 def _wer(audio: np.ndarray, text: str) -> float:
+    import ctranslate2
     import jiwer
     from ingest.transcribe import TranscribeConfig, segments
+    # Whisper falls back to sampling (temperature > 0) on hard audio, which
+    # converted speech can be; a fixed seed keeps the strength choice repeatable.
+    ctranslate2.set_random_seed(ASR_SEED)
     gen, _, _ = segments(audio, TranscribeConfig(model="base", language="en"))
     hyp = " ".join(_words(" ".join(s.text for s in gen))) or "-"
     return float(jiwer.wer(" ".join(_words(text)), hyp))
@@ -70,11 +77,12 @@ def _best(trials: list[Trial], limit: float) -> float:
 
 
 def tune(piper, zs: convert.ZeroShotMap, mapper, reference: np.ndarray, length_scale: float,
-         rate: int = 16000) -> tuple[dict[str, float], list[dict]]:
+         rate: int = 16000, frame_ms: float = world.FRAME_MS) -> tuple[dict[str, float], list[dict]]:
     """{"zero-shot": s, "adapted": s} and the trials behind them."""
     from . import resemblyzer_encoder as enc
     text = " ".join(VALIDATION_TEXTS)
-    feats = [world.analyze(a, rate) for a in piper.synthesize_batch(list(VALIDATION_TEXTS), length_scale)]
+    audio = piper.synthesize_batch(list(VALIDATION_TEXTS), length_scale)
+    feats = [world.analyze(a, rate, frame_ms=frame_ms) for a in audio]   # as the voice will convert them
     ref = enc.embed(reference)
     plain_wer = _wer(np.concatenate([world.synthesize(f) for f in feats]), text)
     # where Piper itself misses words, the conversion may add at most a little

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FRAME_MS = 5.0          # WORLD's default hop; finer hops only cost time
+FRAME_MS = 5.0          # WORLD's default hop: enough for statistics and the trained mapping
+# Synthesis hop: see VoiceConfig.frame_ms (finer hops keep Piper's bursts and
+# fast transitions, which Whisper needs, at the cost of more frames to convert).
 F0_FLOOR, F0_CEIL = 60.0, 500.0
 
 
@@ -25,6 +27,7 @@ class Features:
     sp: np.ndarray          # power spectral envelope, frames x (fft/2 + 1)
     ap: np.ndarray          # aperiodicity in [0, 1], same shape
     rate: int
+    frame_ms: float = FRAME_MS  # hop between frames
 
     @property
     def voiced(self) -> np.ndarray:
@@ -35,18 +38,18 @@ class Features:
         return (self.sp.shape[1] - 1) * 2
 
 
-def analyze(audio: np.ndarray, rate: int, harvest: bool = False) -> Features:
+def analyze(audio: np.ndarray, rate: int, harvest: bool = False, frame_ms: float = FRAME_MS) -> Features:
     import pyworld as pw
 
     x = np.ascontiguousarray(audio, dtype=np.float64)
     if harvest:  # slower, but robust on noisy real recordings (the enrollment side)
-        f0, t = pw.harvest(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_MS)
+        f0, t = pw.harvest(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=frame_ms)
     else:
-        f0, t = pw.dio(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_MS)
+        f0, t = pw.dio(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=frame_ms)
         f0 = pw.stonemask(x, f0, t, rate)
     sp = pw.cheaptrick(x, f0, t, rate, f0_floor=F0_FLOOR)
     ap = pw.d4c(x, f0, t, rate)
-    return Features(f0, sp, ap, rate)
+    return Features(f0, sp, ap, rate, frame_ms)
 
 
 def synthesize(f: Features) -> np.ndarray:
@@ -54,7 +57,7 @@ def synthesize(f: Features) -> np.ndarray:
 
     y = pw.synthesize(np.ascontiguousarray(f.f0, dtype=np.float64),
                       np.ascontiguousarray(f.sp, dtype=np.float64),
-                      np.ascontiguousarray(f.ap, dtype=np.float64), f.rate, FRAME_MS)
+                      np.ascontiguousarray(f.ap, dtype=np.float64), f.rate, f.frame_ms)
     return y.astype(np.float32)
 
 
