@@ -97,9 +97,14 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
     if not texts:
         return []
     scores = embedder.encode(texts) @ query_vec
+    order = [int(k) for k in np.argsort(-scores, kind="stable")]
+    # The top hit's best sentence goes first whatever its score: the hit ranks first
+    # on keywords and meaning together ("tiny grad" besides "PyTorch"), while this
+    # sentence score is meaning alone and may prefer a vaguer sentence elsewhere.
+    first = next(k for k in order if flat[k][0] == 0)
     taken: set[tuple[str, float]] = set()
     out: list[Excerpt] = []
-    for k in np.argsort(-scores):
+    for k in [first] + [k for k in order if k != first]:
         i, j = flat[int(k)]
         c, sents = hits[i].chunk, per_hit[i]
         if (c.video_id, sents[j].start) in taken:
