@@ -35,6 +35,11 @@ from lectern import config as cfgmod
 from lectern.library import Library
 
 
+def _progress(stage: str, done: int, total: int) -> None:
+    if done == total or done % 10 == 0:
+        print(f"  {stage} {done}/{total}", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--library", type=Path, default=os.environ.get("LECTERN_HOME"), required=False)
@@ -49,13 +54,13 @@ def main() -> None:
     lib = Library(a.library)
     cfg = load_config(lib, **({"epochs": a.epochs} if a.epochs else {}))
     t0 = time.perf_counter()
-    ts = tr.save(tr.mine(lib, cfg), triplets_path(lib), cfg)
+    ts = tr.save(tr.mine(lib, cfg, _progress), triplets_path(lib), cfg)
     mine_s = time.perf_counter() - t0
     questions = a.questions if a.questions.exists() else None
     rows, runs = {}, {}
     for loss in a.losses.split(","):
         c = cfgmod.replace(cfg, loss=loss)
-        trained = train(ts, c, registry.models_root(lib))
+        trained = train(ts, c, registry.models_root(lib), _progress)
         before, after = compare(lib, ts, cfg.base_model, str(trained.model_path), questions)
         rows.setdefault(f"base ({cfg.base_model})", before)
         rows[f"{loss} ({trained.steps} steps, {trained.seconds:.0f} s)"] = after

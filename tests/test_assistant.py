@@ -163,3 +163,29 @@ def _lib_with(text: str) -> Library:
     lib = Library(Path(tempfile.mkdtemp()) / "lib")
     lib.config_file.write_text(text)
     return lib
+
+
+def test_the_top_hit_always_gives_the_first_excerpt():
+    """Hybrid retrieval ranked a passage first (its keywords match); its best sentence must
+    reach the model even when a vaguer sentence elsewhere is closer in meaning alone."""
+    import numpy as np
+
+    from index.chunks import PASSAGE, Chunk, Sentence
+    from index.embed import embedder
+    from index.search import Hit
+
+    def chunk(vid: str, start: float, texts: list[str]) -> Chunk:
+        sents = tuple(Sentence(start + 5 * i, start + 5 * i + 4, t) for i, t in enumerate(texts))
+        return Chunk(vid, PASSAGE, 0, vid, start, sents[-1].end, " ".join(texts), sents)
+
+    top = chunk("L01", 570.0, ["I'm using pie torch, but I also played with tiny grad.",
+                               "Please give a round of applause."])
+    other = chunk("L02", 218.0, ["Two major frameworks are used besides PyTorch, and they are heavy.",
+                                 "Another framework besides PyTorch is popular with researchers."])
+    emb = embedder("all-MiniLM-L6-v2")
+    q = emb.encode(["Which lightweight framework besides PyTorch did the speaker experiment with?"])[0]
+    hits = [Hit(top, 1.0, 0.4, 1), Hit(other, 0.9, 0.5, 2)]
+    ex = prompt.excerpts(hits, q, emb, count=2, max_words=12)
+    assert ex[0].video_id == "L01" and "tiny grad" in ex[0].text
+    assert {e.video_id for e in ex} == {"L01", "L02"}
+    assert np.isfinite([e.start for e in ex]).all()

@@ -155,3 +155,16 @@ def test_finetune_refuses_an_empty_library(home):
     assert p.returncode == 1 and "passages" in p.stderr
     p = lectern("finetune", "--train-only", home=home)
     assert p.returncode == 1 and "triplets-only" in p.stderr
+
+
+def test_cli_runs_every_step_and_reports_json(small_lib, mined):
+    p = lectern("finetune", "--no-llm", "--no-promote", "--json", home=small_lib.root, check=True)
+    out = json.loads(p.stdout)
+    assert out["triplets"] == len(mined.triplets)  # the same library mines the same triplets
+    assert out["triplets_sha256"] == mined.sha256
+    assert out["model"].startswith("ft-") and out["steps"] > 0 and out["promoted"] is False
+    for split in (out["before"], out["after"]):
+        assert set(split["held-out"]) == {"n", "recall1", "recall5", "recall10", "mrr10", "ndcg10"}
+        assert split["held-out"]["n"] > 0
+    assert out["reason"].startswith(("not promoted", "would be promoted"))
+    assert out["collection"] == ""  # nothing promoted, the index is unchanged
