@@ -110,7 +110,8 @@ class MarkerFilter:
     A 0.5B model tends to write [1] after whatever it says. So each marker is
     checked against the claim it closes (the text since the previous marker):
     the words the claim adds to the question ("16", "distillation") should be
-    in the excerpt; when another excerpt holds more of them, it is cited instead.
+    in the excerpt; when the cited excerpt holds none of them, the excerpt
+    holding the most is cited instead.
     """
 
     def __init__(self, excerpts: list[Excerpt], question: str = ""):
@@ -126,8 +127,13 @@ class MarkerFilter:
         scores = {n: _support(claim, e.text) for n, e in self.by_number.items()}
         if not scores:
             return cited
+        if cited is not None and scores.get(cited, 0.0) > 0:
+            # The model's choice holds some of the claim's words: keep it. Counting
+            # words to overrule it would favour common ones ("speech", "models") over
+            # the one that matters ("TinyGrad"), and cost more citations than it fixed.
+            return cited
         best = max(scores, key=lambda n: (scores[n], n == cited))
-        return cited if cited is not None and scores[best] <= scores[cited] else best
+        return best if scores[best] > 0 or cited is None else cited
 
     def _cite(self, n: int) -> str:
         if n not in self.order:

@@ -54,6 +54,12 @@ def test_markers_follow_the_excerpt_that_supports_the_claim():
     # the first claim's new words ("16", "millisecond", "window") are in excerpt 2, not 1
     assert text == "They settled on a 16 millisecond window [1]. The project ran live [2]."
     assert [e.number for _, e in f.cited()] == [2, 1]
+    # a citation whose excerpt holds some of the claim stays, even if another holds more words
+    ex = [Excerpt(1, "L01", "T", 569.0, 593.0, "I'm using PyTorch, but I also played with TinyGrad."),
+          Excerpt(2, "L05", "T", 656.0, 669.0, "Sphinx was one of the first speech recognition models.")]
+    f = MarkerFilter(ex, "Which lightweight framework besides PyTorch did the speaker try?")
+    text = _run(f, ["The speaker tried TinyGrad, a framework for speech recognition models [1]."])
+    assert text.endswith("[1].") and [e.number for _, e in f.cited()] == [1]
 
 
 def test_deep_links():

@@ -36,9 +36,11 @@ def test_dev_quality(dev_report):
 
 
 @needs_corpus
-@pytest.mark.xfail(reason="issue 3 asks for >= 0.8; measured 0.69 (sentence transcripts) and "
-                          "0.77 (ASR): the 0.5B model often answers from, or cites, a neighbour "
-                          "of the gold excerpt", strict=False)
+@pytest.mark.xfail(reason="issue 3 asks for >= 0.8 with the corpus ingested by the defaults: "
+                          "measured 0.85 there (ASR transcripts, `lectern eval`), but this stand-in "
+                          "library of exact sentence transcripts gives 0.69: its sentences cut "
+                          "differently and the 0.5B model cites a neighbour of the gold excerpt "
+                          "(d12 cites 'speech recognition' over 'TinyGrad')", strict=False)
 def test_dev_citation_hit_rate_target(dev_report):
     assert dev_report.citation_hit_rate >= 0.8
 

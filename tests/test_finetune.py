@@ -9,6 +9,7 @@ machinery; bench/finetune.py measures what a full run gains.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -48,7 +49,13 @@ def test_mined_triplets_are_sound(small_lib, mined):
     ts = mined.triplets
     assert len(ts) > 50
     assert {t.kind for t in ts} >= {an.SENTENCE, an.KEYWORDS}
-    assert len({t.anchor for t in ts}) == len(ts), "anchors are deduplicated"
+    cfg = load_config(small_lib)
+    per_anchor = {}
+    for t in ts:
+        per_anchor.setdefault(t.anchor, set()).add((t.negative_video_id, t.negative_start))
+    # deduplicated: each anchor once per hard negative, its negatives all different
+    assert sum(len(v) for v in per_anchor.values()) == len(ts)
+    assert max(len(v) for v in per_anchor.values()) == cfg.negatives_per_anchor
     heldout = [(t.video_id, t.start, t.end) for t in ts if t.split == tr.HELDOUT]
     assert heldout and len(heldout) < len(ts)
     for t in ts:
@@ -161,7 +168,9 @@ def test_cli_runs_every_step_and_reports_json(small_lib, mined):
     p = lectern("finetune", "--no-llm", "--no-promote", "--json", home=small_lib.root, check=True)
     out = json.loads(p.stdout)
     assert out["triplets"] == len(mined.triplets)  # the same library mines the same triplets
-    assert out["triplets_sha256"] == mined.sha256
+    saved = small_lib.root / "finetune" / "triplets.jsonl"  # mined again: same triplets, new file
+    assert out["triplets_sha256"] == hashlib.sha256(saved.read_bytes()).hexdigest()
+    assert tr.load(saved).triplets == mined.triplets
     assert out["model"].startswith("ft-") and out["steps"] > 0 and out["promoted"] is False
     for split in (out["before"], out["after"]):
         assert set(split["held-out"]) == {"n", "recall1", "recall5", "recall10", "mrr10", "ndcg10"}
