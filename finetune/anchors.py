@@ -17,6 +17,7 @@ or repeated run never pays twice for the same call.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import sqlite3
 from collections import Counter
@@ -59,7 +60,7 @@ class Anchor:
     positive: str       # the passage as trained on ("sentence" anchors: without that sentence)
     start: float        # the seconds of the video the anchor comes from
     end: float
-    method: str         # how it was made: "llm:<model>", "ict", "idf", "chapter-title"
+    method: str         # how it was made: "llm:<model>", "ict", "tf-idf", "chapter-title"
 
 
 class ReplyCache:
@@ -177,18 +178,23 @@ def _document_frequency(passages: Sequence[Chunk]) -> Counter:
     return df
 
 
-def _keywords(text: str, df: Counter, n_docs: int) -> str | None:
-    """The sentence's KEYWORDS_PER_QUERY rarest content words, in spoken order."""
+def _keywords(text: str, passage: str, df: Counter, n_docs: int) -> str | None:
+    """The sentence's KEYWORDS_PER_QUERY most topical words (TF-IDF: frequent in its
+    passage, rare in the course), in spoken order; None unless at least two of them
+    recur in the passage. Rarity alone picks incidental words ("unfamiliar overall
+    overview"); recurrence is what marks a passage's topic ("tiling", "quantization")."""
+    tf = Counter(sparse.tokens(passage))
     seen, toks = set(), []
     for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9'.-]*[A-Za-z0-9]|[A-Za-z0-9]", text):
         t = sparse.tokens(w)
         if t and t[0] not in seen and len(w) > 2 and df[t[0]] <= n_docs // 2:
             seen.add(t[0])
-            toks.append((df[t[0]], len(toks), w))
-    if len(toks) < 3:
+            weight = (1 + math.log(tf[t[0]] or 1)) * math.log(n_docs / df[t[0]])
+            toks.append((-weight, len(toks), w, tf[t[0]]))
+    best = sorted(toks)[:KEYWORDS_PER_QUERY]
+    if len(best) < 3 or sum(n >= 2 for *_, n in best) < 2:
         return None
-    best = sorted(sorted(toks)[:KEYWORDS_PER_QUERY], key=lambda x: x[1])
-    return " ".join(w for _, _, w in best)
+    return " ".join(w for _, _, w, _ in sorted(best, key=lambda x: x[1]))
 
 
 def cheap_anchors(passages: Sequence[Chunk], min_words: int) -> Iterator[Anchor]:
@@ -205,9 +211,9 @@ def cheap_anchors(passages: Sequence[Chunk], min_words: int) -> Iterator[Anchor]
             rest = " ".join(x.text for x in p.sentences if x is not s)
             if len(rest.split()) >= min_words:
                 yield Anchor(s.text, SENTENCE, i, rest, s.start, s.end, "ict")
-            kw = _keywords(s.text, df, n)
+            kw = _keywords(s.text, p.text, df, n)
             if kw:
-                yield Anchor(kw, KEYWORDS, i, p.text, s.start, s.end, "idf")
+                yield Anchor(kw, KEYWORDS, i, p.text, s.start, s.end, "tf-idf")
 
 
 def chapter_anchors(passages: Sequence[Chunk], chapters: dict[str, tuple[Chapter, ...]]) -> Iterator[Anchor]:

@@ -65,7 +65,7 @@ class Triplet:
     negative_end: float
     anchor_start: float       # the seconds the anchor was made from
     anchor_end: float
-    method: str               # "llm:<model>", "ict", "idf" or "chapter-title"
+    method: str               # "llm:<model>", "ict", "tf-idf" or "chapter-title"
 
 @dataclass(frozen=True)
 class TripletSet:
