@@ -95,8 +95,9 @@ class EnvelopeMapper:
         scale = (self.gv / (y.std(0) + 1e-6)) ** self.gv_weight
         return (y - mean) * scale + mean
 
-    def convert_envelope(self, logsp: np.ndarray, rate: int, fft_size: int, strength: float,
-                         voiced: np.ndarray | None = None) -> np.ndarray:
+    def convert_coded(self, logsp: np.ndarray, rate: int, strength: float,
+                      voiced: np.ndarray | None = None) -> np.ndarray:
+        """The mapped coded envelope (frames x dims) of log envelopes (frames x bins)."""
         coded = world.encode_envelope(np.exp(logsp), rate, self.dims)
         weight = np.full((len(coded), 1), strength)
         if voiced is not None:
@@ -105,7 +106,7 @@ class EnvelopeMapper:
             weight[~voiced] *= self.unvoiced_weight
         mapped = coded + weight * (self.predict(coded) - coded)
         mapped[:, 0] = coded[:, 0]   # keep the source's energy contour: loudness is prosody
-        return world.decode_envelope(mapped, rate, fft_size)
+        return mapped
 
     def fit(self, pairs: list[tuple[np.ndarray, np.ndarray]], epochs: int) -> TrainReport:
         """pairs: (source coded with context, target coded), aligned frame by frame."""

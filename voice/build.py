@@ -15,7 +15,7 @@ import numpy as np
 
 from lectern.config import to_dict
 
-from . import adapt, convert, profile as profiles, world
+from . import adapt, convert, exemplar, profile as profiles, world
 from .config import VoiceConfig
 from .enroll import Clip
 from .errors import EnrollmentError
@@ -59,6 +59,7 @@ def build(name: str, clips: list[Clip], cfg: VoiceConfig, piper: PiperTTS,
     t0 = time.monotonic()
     target, source, source_audio = measure(clips, piper)
     zs = convert.estimate(convert.stats(source), convert.stats(target), RATE)
+    pool = exemplar.build_pool(target, cfg.envelope_dims)
     texted = [i for i, c in enumerate(clips) if c.text]
     rate = 1.0
     if texted:
@@ -84,10 +85,12 @@ def build(name: str, clips: list[Clip], cfg: VoiceConfig, piper: PiperTTS,
         if mapper is not None:
             mapper.gv_weight = cfg.adapt_gv
         t1 = time.monotonic()
-        strengths, trials = tune(piper, zs, mapper, np.concatenate([c.audio for c in clips]),
-                                 clamp_rate(rate), frame_ms=cfg.frame_ms)
-        report.update(strengths=strengths, trials=trials, tune_seconds=round(time.monotonic() - t1, 1))
-    return _save(name, clips, cfg, piper, zs, rate, mapper, report, root)
+        strengths, weights, trials = tune(piper, zs, mapper, np.concatenate([c.audio for c in clips]),
+                                          clamp_rate(rate), frame_ms=cfg.frame_ms,
+                                          exemplars=exemplar.Matcher(pool), k=cfg.exemplar_k)
+        report.update(strengths=strengths, exemplar=weights, trials=trials,
+                      tune_seconds=round(time.monotonic() - t1, 1))
+    return _save(name, clips, cfg, piper, zs, rate, mapper, pool, report, root)
 
 
 def clamp_rate(rate: float) -> float:
@@ -95,7 +98,7 @@ def clamp_rate(rate: float) -> float:
     return float(min(max(rate, 0.8), 1.3))
 
 
-def _save(name, clips, cfg, piper, zs, rate, mapper, report, root) -> profiles.Profile:
+def _save(name, clips, cfg, piper, zs, rate, mapper, pool, report, root) -> profiles.Profile:
     from .audio import wav_bytes
     from lectern.artifacts import write_atomic
 
@@ -110,7 +113,7 @@ def _save(name, clips, cfg, piper, zs, rate, mapper, report, root) -> profiles.P
                                        round(c.confidence, 4)))
     if mapper is not None:
         mapper.save(staging / "mapper.pt")
-    prof = profiles.Profile(name, staging, tuple(infos), piper.name, zs, rate, mapper is not None, report)
+    prof = profiles.Profile(name, staging, tuple(infos), piper.name, zs, rate, mapper is not None, pool, report)
     profiles.save(prof, to_dict(cfg))
     # swap the finished folder in: a half-built profile is never visible under its name
     old = folder.with_name(f".{name}.old")

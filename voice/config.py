@@ -26,6 +26,12 @@ class VoiceConfig:
     # values measured best on LJSpeech (bench/voice.py).
     zero_shot_strength: float | None = None
     adapted_strength: float | None = None
+    # Exemplar selection (voice/exemplar.py): how far each converted frame moves
+    # to the mean of its exemplar_k nearest real frames of the instructor.
+    # None: the weight chosen at enrollment against Whisper WER (voice/tune.py).
+    zero_shot_exemplar: float | None = None
+    adapted_exemplar: float | None = None
+    exemplar_k: int = 8            # 1 jitters frame to frame, 16+ averages toward a mumble
     piper_model: str = ""          # "": the bundled en_US-joe-medium; or a .onnx path
     length_scale: float = 0.0      # 0: the profile's measured speaking rate (1.0 when unknown)
     # WORLD hop (ms) when converting: 5 ms (WORLD's default) smears Piper's
@@ -62,6 +68,11 @@ class VoiceConfig:
         for name in ("zero_shot_strength", "adapted_strength"):
             if getattr(self, name) is not None and not 0.0 <= getattr(self, name) <= 1.5:
                 raise ConfigError(f"voice {name} {getattr(self, name)}: expected 0..1.5")
+        for name in ("zero_shot_exemplar", "adapted_exemplar"):
+            if getattr(self, name) is not None and not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"voice {name} {getattr(self, name)}: expected 0..1")
+        if not 1 <= self.exemplar_k <= 64:
+            raise ConfigError(f"voice exemplar_k {self.exemplar_k}: expected 1..64")
         if not 0 < self.clip_min_s < self.clip_max_s:
             raise ConfigError("voice clip_min_s must be > 0 and < clip_max_s")
         if not 1.0 <= self.frame_ms <= 10.0:

@@ -7,7 +7,8 @@ undone separately because each needs only a few seconds of reference speech:
     scale together when the tract is shorter or longer);
   - voice quality and channel: long-term spectral equalisation, the smoothed
     difference of average voiced envelopes after the warp.
-Then, when a trained envelope mapping exists (adapt.py), it refines the result.
+Then, when a trained envelope mapping exists (adapt.py), it refines the result,
+and the instructor's own nearest frames (exemplar.py) replace part of it.
 """
 
 from __future__ import annotations
@@ -115,15 +116,24 @@ def zero_shot_log_envelope(f: world.Features, zs: ZeroShotMap, strength: float) 
     return warp_log(np.log(f.sp + 1e-12), alpha, f.rate) + strength * zs.eq
 
 
-def convert(f: world.Features, zs: ZeroShotMap, strength: float, mapper=None) -> world.Features:
+def convert(f: world.Features, zs: ZeroShotMap, strength: float, mapper=None,
+            exemplars=None, weight: float = 0.0, k: int = 8) -> world.Features:
     """Pitch mapped, envelope warped + equalised, then refined by the trained mapper if any.
 
     With a mapper, the zero-shot stage runs at full strength (the mapper was
     trained on its output) and `strength` blends the mapper's envelope in.
+    With an exemplar matcher (exemplar.Matcher) and weight > 0, the result is
+    then moved `weight` of the way to the mean of its k nearest instructor frames.
     """
     f0 = map_f0(f.f0, zs)
-    if mapper is None:
+    use_pool = exemplars is not None and weight > 0
+    if mapper is None and not use_pool:
         sp = np.exp(zero_shot_log_envelope(f, zs, strength))
+        return world.Features(f0, sp, f.ap, f.rate, f.frame_ms)
+    if mapper is None:
+        coded = world.encode_envelope(np.exp(zero_shot_log_envelope(f, zs, strength)), f.rate, exemplars.pool.dims)
     else:
-        sp = mapper.convert_envelope(zero_shot_log_envelope(f, zs, 1.0), f.rate, f.fft_size, strength, f.voiced)
-    return world.Features(f0, sp, f.ap, f.rate, f.frame_ms)
+        coded = mapper.convert_coded(zero_shot_log_envelope(f, zs, 1.0), f.rate, strength, f.voiced)
+    if use_pool:
+        coded = exemplars.apply(coded, f.voiced, k, weight)
+    return world.Features(f0, world.decode_envelope(coded, f.rate, f.fft_size), f.ap, f.rate, f.frame_ms)

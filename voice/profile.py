@@ -5,6 +5,7 @@
       refs/NN.wav      the reference clips (16 kHz), for XTTS and for re-enrolling
       stats.npz        zero-shot statistics (pitch, warp, EQ)
       mapper.pt        the adapted envelope mapping, when transcribed speech existed
+      pool.npz         the instructor's analysed frames, for exemplar selection (exemplar.py)
 
 Everything is written atomically, profile.json last, so a profile that loads
 is complete.
@@ -22,9 +23,12 @@ from lectern import artifacts
 from lectern.config import home
 
 from .convert import SpeakerStats, ZeroShotMap
+from .exemplar import FramePool
 from .errors import ProfileError
 
-KIND, VERSION = "voice-profile", 1
+# 2: pool.npz added (exemplar selection). A version-1 profile is refused with
+# "enroll again": its conversion settings were tuned without the pool.
+KIND, VERSION = "voice-profile", 2
 # Every profile and every file made from one says what it is: a synthesized voice.
 LABEL = "synthesized voice (AI-generated speech, not a recording of the instructor)"
 
@@ -48,6 +52,7 @@ class Profile:
     zero_shot: ZeroShotMap
     speaking_rate: float          # instructor seconds per Piper second on the same text
     adapted: bool
+    pool: FramePool
     report: dict = field(default_factory=dict)
 
     @property
@@ -85,9 +90,10 @@ def save(profile: Profile, config: dict) -> None:
     zs = profile.zero_shot
     save_npz(profile.folder / "stats.npz", {**zs.source.to_arrays("source"), **zs.target.to_arrays("target"),
                                             "alpha": np.array([zs.alpha]), "eq": zs.eq})
+    save_npz(profile.folder / "pool.npz", profile.pool.to_arrays())
     payload = {"name": profile.name, "label": LABEL, "synthetic": True, "base_voice": profile.base_voice,
                "adapted": profile.adapted, "speaking_rate": round(profile.speaking_rate, 4),
-               "alpha": round(zs.alpha, 4), "seconds": round(profile.seconds, 2),
+               "alpha": round(zs.alpha, 4), "seconds": round(profile.seconds, 2), "pool_frames": len(profile.pool),
                "f0_hz": {"source": round(float(np.exp(zs.source.lf0_mean)), 1),
                          "target": round(float(np.exp(zs.target.lf0_mean)), 1)},
                "report": profile.report, "clips": [asdict(c) for c in profile.clips]}
@@ -101,13 +107,15 @@ def load(name: str, root: Path | None = None) -> Profile:
         with np.load(folder / "stats.npz") as z:
             zs = ZeroShotMap(SpeakerStats.from_arrays(z, "source"), SpeakerStats.from_arrays(z, "target"),
                              float(z["alpha"][0]), np.array(z["eq"]))
+        with np.load(folder / "pool.npz") as z:
+            pool = FramePool.from_arrays(z)
     except artifacts.ArtifactError as e:
         raise ProfileError(f"voice profile {name!r}: {e} (run `lectern voice enroll`)") from None
     except (OSError, KeyError, ValueError) as e:
-        raise ProfileError(f"voice profile {name!r}: stats.npz unreadable ({e}); enroll again") from None
+        raise ProfileError(f"voice profile {name!r}: stats.npz or pool.npz unreadable ({e}); enroll again") from None
     clips = tuple(ClipInfo(**c) for c in doc["clips"])
     if doc["adapted"] and not (folder / "mapper.pt").exists():
         raise ProfileError(f"voice profile {name!r}: mapper.pt is missing; enroll again")
     report = dict(doc.get("report") or {}, created=doc["created"])
     return Profile(doc["name"], folder, clips, doc["base_voice"], zs, doc["speaking_rate"],
-                   doc["adapted"], report)
+                   doc["adapted"], pool, report)

@@ -1,8 +1,8 @@
-"""Conversion strength tuned against intelligibility at enrollment, not only likeness.
+"""Conversion strength and exemplar weight tuned against intelligibility at enrollment.
 
-Each candidate strength converts the same validation sentences; Whisper
+Each candidate (strength, exemplar weight) converts the same validation sentences; Whisper
 (faster-whisper base) transcribes them and resemblyzer compares them with the
-enrolled clips. The shipped strength is the most alike among those whose WER
+enrolled clips. The shipped setting is the most alike among those whose WER
 stays within the target, so a profile whose mapping smears speech falls back
 to a gentler setting by itself instead of shipping mumbling.
 """
@@ -20,8 +20,12 @@ from . import convert, world
 log = logging.getLogger(__name__)
 
 WER_TARGET = 0.10
-ZERO_SHOT_CANDIDATES = (1.0, 0.8, 0.6)
-ADAPTED_CANDIDATES = (0.8, 0.6, 0.45, 0.3)
+# (strength, exemplar weight) pairs, most converted first: ties go to the later ones.
+# Measured on LJSpeech (bench/voice.py's held-out text, resemblyzer / Whisper WER):
+# zero-shot 1.0 alone 0.647 / 0.096, with exemplars at 0.5 0.720 / 0.135;
+# adapted 0.6 alone 0.726 / 0.077, with exemplars at 0.6 (k 8) 0.757 / 0.067.
+ZERO_SHOT_CANDIDATES = ((1.0, 0.6), (1.0, 0.4), (1.0, 0.0), (0.8, 0.0), (0.6, 0.0))
+ADAPTED_CANDIDATES = ((0.6, 0.6), (0.6, 0.4), (0.8, 0.0), (0.6, 0.0), (0.45, 0.0), (0.3, 0.0))
 # Lecture-style sentences, distinct from the bench's WER set so the bench stays a held-out test.
 VALIDATION_TEXTS = (
     "Good morning, everyone; today we continue with the second part of the course.",
@@ -35,6 +39,7 @@ VALIDATION_TEXTS = (
 class Trial:
     mode: str
     strength: float
+    exemplar: float     # exemplar weight (exemplar.py); 0: none
     wer: float
     likeness: float
 
@@ -61,24 +66,25 @@ def _wer(audio: np.ndarray, text: str) -> float:
 LIKENESS_TIE = 0.01  # likeness differences below this are noise; the gentler strength wins them
 
 
-def _best(trials: list[Trial], limit: float) -> float:
-    """The gentlest strength within LIKENESS_TIE of the most alike one that passes the WER limit.
+def _best(trials: list[Trial], limit: float) -> Trial:
+    """The gentlest trial within LIKENESS_TIE of the most alike one that passes the WER limit.
 
-    Four validation sentences are few words: a strength that passes them
-    narrowly can still mishear elsewhere (measured on LJSpeech: 0.8 passed
-    here, then missed 0.10 on the bench's sentences), so ties go to less
-    conversion.
+    Trials come most converted first. Four validation sentences are few
+    words: a setting that passes them narrowly can still mishear elsewhere
+    (measured on LJSpeech: strength 0.8 passed here, then missed 0.10 on the
+    bench's sentences), so ties go to less conversion.
     """
     ok = [t for t in trials if t.wer <= limit]
     if not ok:
-        return min(t.strength for t in trials)
+        return trials[-1]
     top = max(t.likeness for t in ok)
-    return min(t.strength for t in ok if t.likeness >= top - LIKENESS_TIE)
+    return [t for t in ok if t.likeness >= top - LIKENESS_TIE][-1]
 
 
 def tune(piper, zs: convert.ZeroShotMap, mapper, reference: np.ndarray, length_scale: float,
-         rate: int = 16000, frame_ms: float = world.FRAME_MS) -> tuple[dict[str, float], list[dict]]:
-    """{"zero-shot": s, "adapted": s} and the trials behind them."""
+         rate: int = 16000, frame_ms: float = world.FRAME_MS, exemplars=None,
+         k: int = 8) -> tuple[dict[str, float], dict[str, float], list[dict]]:
+    """{"zero-shot": strength, "adapted": ...}, {mode: exemplar weight} and the trials behind them."""
     from . import resemblyzer_encoder as enc
     text = " ".join(VALIDATION_TEXTS)
     audio = piper.synthesize_batch(list(VALIDATION_TEXTS), length_scale)
@@ -87,15 +93,18 @@ def tune(piper, zs: convert.ZeroShotMap, mapper, reference: np.ndarray, length_s
     plain_wer = _wer(np.concatenate([world.synthesize(f) for f in feats]), text)
     # where Piper itself misses words, the conversion may add at most a little
     limit = max(WER_TARGET, plain_wer + 0.03)
+    plans = [("zero-shot", s, w, None) for s, w in ZERO_SHOT_CANDIDATES]
+    if mapper is not None:
+        plans += [("adapted", s, w, mapper) for s, w in ADAPTED_CANDIDATES]
     trials: list[Trial] = []
-    plans = [("zero-shot", s, None) for s in ZERO_SHOT_CANDIDATES]
-    if mapper is not None:
-        plans += [("adapted", s, mapper) for s in ADAPTED_CANDIDATES]
-    for mode, strength, m in plans:
-        audio = np.concatenate([world.synthesize(convert.convert(f, zs, strength, m)) for f in feats])
-        trials.append(Trial(mode, strength, _wer(audio, text), float(enc.embed(audio) @ ref)))
-        log.info("strength trial %s", trials[-1])
-    chosen = {"zero-shot": _best([t for t in trials if t.mode == "zero-shot"], limit)}
-    if mapper is not None:
-        chosen["adapted"] = _best([t for t in trials if t.mode == "adapted"], limit)
-    return chosen, [asdict(t) for t in trials] + [{"mode": "plain", "wer": plain_wer, "limit": limit}]
+    for mode, strength, weight, m in plans:
+        if weight > 0 and exemplars is None:
+            continue
+        audio = np.concatenate([world.synthesize(convert.convert(f, zs, strength, m, exemplars, weight, k))
+                                for f in feats])
+        trials.append(Trial(mode, strength, weight, _wer(audio, text), float(enc.embed(audio) @ ref)))
+        log.info("conversion trial %s", trials[-1])
+    chosen = {mode: _best([t for t in trials if t.mode == mode], limit)
+              for mode in ("zero-shot", "adapted") if any(t.mode == mode for t in trials)}
+    return ({m: t.strength for m, t in chosen.items()}, {m: t.exemplar for m, t in chosen.items()},
+            [asdict(t) for t in trials] + [{"mode": "plain", "wer": plain_wer, "limit": limit}])
