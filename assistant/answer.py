@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from index.config import IndexConfig
+from index import terms
 from index.search import Hit, Retriever
 from lectern.library import Library
 from lectern.llm import LLM, LLMError
@@ -75,6 +76,17 @@ class Assistant:
     def __init__(self, lib: Library, retriever: Retriever, llm: LLM, cfg: AssistantConfig):
         self.lib, self.retriever, self.llm, self.cfg = lib, retriever, llm, cfg
         self.links = LinkResolver(lib)
+        self._terms, self._terms_mtime = terms.TermStats(), None
+
+    def term_stats(self) -> terms.TermStats:
+        """The course's keyword counts, re-read when indexing has rewritten them."""
+        try:
+            mtime = terms.path(self.lib).stat().st_mtime
+        except FileNotFoundError:
+            mtime = None
+        if mtime != self._terms_mtime:
+            self._terms, self._terms_mtime = terms.load(self.lib), mtime
+        return self._terms
 
     @classmethod
     def open(cls, lib: Library, cfg: AssistantConfig | None = None,
@@ -132,7 +144,7 @@ class Assistant:
                      tuple(res.hits), best)
 
     def _generate(self, query: str, ex: list[Excerpt], state: _Generation) -> Iterator[Token]:
-        markers = MarkerFilter(ex, query)
+        markers = MarkerFilter(ex, query, self.term_stats().idf)
         try:
             for delta in self.llm.stream(prompt.answer_messages(query, ex), self.cfg.max_tokens,
                                          stop=list(prompt.STOP)):

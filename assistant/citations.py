@@ -12,7 +12,7 @@ checked against the library (the video exists, the second is inside it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -100,8 +100,20 @@ class LinkResolver:
         return Citation(number, e.video_id, e.title, e.start, e.end, url, e.text)
 
 
-def _support(claim: set[str], text: str) -> float:
-    return len(claim & set(sparse.tokens(text))) / len(claim) if claim else 0.0
+def _support(claim: set[str], text: str, weight: Callable[[str], float]) -> float:
+    """Share of the claim's words, weighted by rarity, that the excerpt holds."""
+    total = sum(weight(t) for t in claim)
+    if total <= 0:
+        return 0.0
+    held = claim & set(sparse.tokens(text))
+    return sum(weight(t) for t in held) / total
+
+
+# An uncited answer is credited to the excerpt holding most of its (weighted) words, but
+# only when that excerpt holds at least this share of them. Below it the overlap is a
+# common word or two ("two", "sessions"): the first excerpt, the best sentence of the
+# top search hit, is then the better bet than a chance match.
+WEAK_SUPPORT = 0.25
 
 
 class MarkerFilter:
@@ -111,20 +123,26 @@ class MarkerFilter:
     checked against the claim it closes (the text since the previous marker):
     the words the claim adds to the question ("16", "distillation") should be
     in the excerpt; when the cited excerpt holds none of them, the excerpt
-    holding the most is cited instead.
+    holding the most is cited instead. `weight` says how much a word counts
+    (its rarity in the course, index/terms.py); every word counts 1 without it.
     """
 
-    def __init__(self, excerpts: list[Excerpt], question: str = ""):
+    def __init__(self, excerpts: list[Excerpt], question: str = "",
+                 weight: Callable[[str], float] | None = None):
         self.by_number = {e.number: e for e in excerpts}
         self.question = set(sparse.tokens(question))
+        self.weight = weight or (lambda _token: 1.0)
         self.order: list[int] = []   # excerpt numbers in order of first citation
         self.emitted = ""            # text released so far, markers rewritten
         self._claim_from = 0         # where the claim of the next marker starts in it
         self._buf = ""
 
-    def best_support(self, claim_text: str, cited: int | None = None) -> int | None:
+    def _scores(self, claim_text: str) -> dict[int, float]:
         claim = set(sparse.tokens(claim_text)) - self.question
-        scores = {n: _support(claim, e.text) for n, e in self.by_number.items()}
+        return {n: _support(claim, e.text, self.weight) for n, e in self.by_number.items()}
+
+    def best_support(self, claim_text: str, cited: int | None = None) -> int | None:
+        scores = self._scores(claim_text)
         if not scores:
             return cited
         if cited is not None and scores.get(cited, 0.0) > 0:
@@ -169,8 +187,11 @@ class MarkerFilter:
 
     def cite_best(self) -> str:
         """A marker for the excerpt best supporting the whole answer (when it cited none)."""
-        n = self.best_support(self.emitted)
-        return self._cite(n) if n is not None else ""
+        scores = self._scores(self.emitted)
+        if not scores:
+            return ""
+        best = max(scores, key=lambda n: (scores[n], -n))
+        return self._cite(best if scores[best] >= WEAK_SUPPORT else min(scores))
 
     def cited(self) -> list[tuple[int, Excerpt]]:
         return [(i + 1, self.by_number[n]) for i, n in enumerate(self.order)]

@@ -24,7 +24,7 @@ from lectern.artifacts import ArtifactError
 from lectern.library import SOURCE, SUMMARY, TRANSCRIPT, Library
 
 from . import chunks as ch
-from . import sparse
+from . import sparse, terms
 from .config import IndexConfig, load_config, qdrant_url
 from .embed import Embedder, embedder
 from .store import Store, open_store
@@ -150,5 +150,6 @@ def index_library(lib: Library, cfg: IndexConfig | None = None, force: bool = Fa
         if ev.status == "embedded":
             stats.chunks_embedded += ev.chunks
     stats.points = idx.store.total(idx.collection)
+    terms.refresh(lib, idx.config, bool(stats.embedded or stats.removed))
     stats.seconds = time.perf_counter() - t0
     return stats

@@ -62,6 +62,29 @@ def test_markers_follow_the_excerpt_that_supports_the_claim():
     assert text.endswith("[1].") and [e.number for _, e in f.cited()] == [1]
 
 
+def test_an_uncited_answer_is_credited_by_rare_words_or_else_to_the_top_excerpt():
+    ex = [Excerpt(1, "L01", "T", 569.0, 593.0, "I'm using PyTorch, but I also played with TinyGrad."),
+          Excerpt(2, "L05", "T", 656.0, 669.0, "Sphinx was one of the first speech recognition toolkits."),
+          Excerpt(3, "L05", "T", 900.0, 910.0, "We ran two experiments on it.")]
+    question = "Which lightweight framework besides PyTorch did the speaker try?"
+    answer = "The speaker tried TinyGrad, a framework for speech recognition."
+    # every word the same: "speech recognition" (two words) beats "TinyGrad" (one)
+    f = MarkerFilter(ex, question)
+    _run(f, [answer])
+    assert f.cite_best() == "[1]" and [e.number for _, e in f.cited()] == [2]
+    # weighted by rarity in the course, TinyGrad (one passage of 200) outweighs both
+    rarity = {"tinygrad": 5.0, "speech": 0.5, "recognition": 1.5, "two": 0.5}
+    f = MarkerFilter(ex, question, lambda t: rarity.get(t, 1.0))
+    _run(f, [answer])
+    f.cite_best()
+    assert [e.number for _, e in f.cited()] == [1]
+    # a chance overlap of one common word is no evidence: the top excerpt is credited
+    f = MarkerFilter(ex, "How many sessions ran at once on the cheap GPU?", lambda t: rarity.get(t, 1.0))
+    _run(f, ["According to the excerpts, about two sessions ran simultaneously on it."])
+    f.cite_best()
+    assert [e.number for _, e in f.cited()] == [1]
+
+
 def test_deep_links():
     yt = SourceInfo("abc-2", "url", "https://youtu.be/dQw4w9WgXcQ", "media.webm", "T",
                     url="https://www.youtube.com/watch?v=dQw4w9WgXcQ&list=PL1", extractor="youtube")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from index import chunks as ch
-from index import sparse
+from index import sparse, terms
 from index.config import IndexConfig, load_config
 from index.indexer import index_library, open_index, video_chunks
 from index.search import Retriever
@@ -109,6 +109,12 @@ def test_indexing_is_incremental_and_idempotent(tmp_path):
     assert added.embedded == ["L02"] and sorted(added.unchanged) == ["L01", "L04"]
     l02 = len(video_chunks(lib, "L02", IndexConfig())[0])
     assert added.points == first.points + l02 and added.chunks_embedded == l02
+    # the course-wide keyword counts (citations weigh words by them) follow the index
+    passages = sum(1 for v in ("L01", "L02", "L04") for c in video_chunks(lib, v, IndexConfig())[0]
+                   if c.kind == "passage")
+    counted = terms.load(lib)
+    assert counted.passages == passages and counted.df["tinygrad"] >= 1
+    assert counted.idf("unsaid") >= counted.idf("tinygrad") > counted.idf("speech") > 0
 
     # a changed transcript re-embeds that video only, and leaves no stale points behind
     t = Transcript.load(lib.path("L04", TRANSCRIPT))
