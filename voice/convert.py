@@ -135,5 +135,7 @@ def convert(f: world.Features, zs: ZeroShotMap, strength: float, mapper=None,
     else:
         coded = mapper.convert_coded(zero_shot_log_envelope(f, zs, 1.0), f.rate, strength, f.voiced)
     if use_pool:
-        coded = exemplars.apply(coded, f.voiced, k, weight)
+        # the neighbours' energy only after the mapper: zero-shot queries find
+        # the wrong sounds often enough that their loudness costs words (exemplar.py)
+        coded = exemplars.apply(coded, f.voiced, k, weight, energy=mapper is not None)
     return world.Features(f0, world.decode_envelope(coded, f.rate, f.fft_size), f.ap, f.rate, f.frame_ms)

@@ -9,10 +9,14 @@ mean of its k nearest pool frames (voiced with voiced, unvoiced with
 unvoiced). The selected envelopes are the instructor's own; the converted
 frame only says which of them to use.
 
-Energy (c0) comes from the neighbours too, relative to their clip's speech
+Energy (c0) can come from the neighbours too, relative to their clip's speech
 level: how loud a nasal is next to a vowel is part of a voice (measured on
 LJSpeech with the real held-out speech's aligned energy put under the adapted
-output: resemblyzer 0.727 -> 0.769). The utterance's own level is kept.
+output: resemblyzer 0.727 -> 0.769). The utterance's own level is kept. It
+only pays where the neighbours are the right sounds: after the trained
+mapper (adapted 0.6, weight 0.6, k 8: resemblyzer 0.757, WER 0.067), not
+after the zero-shot map alone (weight 0.6: 0.737 but WER 0.135, against 0.710
+and 0.096 with the converted frame's own energy).
 
 k trades likeness against smearing (one neighbour jitters from frame to frame,
 many average toward a mumble); `weight` blends the selection with the
@@ -115,8 +119,15 @@ class Matcher:
         out[:, 0] += _speech_level(coded[:, 0])
         return out
 
-    def apply(self, coded: np.ndarray, voiced: np.ndarray, k: int, weight: float) -> np.ndarray:
-        """coded moved `weight` of the way to its selection (0: unchanged, 1: the instructor's frames)."""
+    def apply(self, coded: np.ndarray, voiced: np.ndarray, k: int, weight: float,
+              energy: bool = True) -> np.ndarray:
+        """coded moved `weight` of the way to its selection (0: unchanged, 1: the instructor's frames).
+
+        energy=False keeps the query's c0: the neighbours' shapes only.
+        """
         if weight <= 0 or len(coded) == 0:
             return coded
-        return coded + weight * (self.select(coded, voiced, k) - coded)
+        chosen = self.select(coded, voiced, k)
+        if not energy:
+            chosen[:, 0] = coded[:, 0]
+        return coded + weight * (chosen - coded)

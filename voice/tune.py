@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 WER_TARGET = 0.10
 # (strength, exemplar weight) pairs, most converted first: ties go to the later ones.
 # Measured on LJSpeech (bench/voice.py's held-out text, resemblyzer / Whisper WER):
-# zero-shot 1.0 alone 0.647 / 0.096, with exemplars at 0.5 0.720 / 0.135;
-# adapted 0.6 alone 0.726 / 0.077, with exemplars at 0.6 (k 8) 0.757 / 0.067.
+# zero-shot 1.0 alone 0.647 / 0.096, with exemplars at 0.6 (k 8) 0.710 / 0.096;
+# adapted 0.6 alone 0.726 / 0.077, with exemplars at 0.6 0.757 / 0.067.
 ZERO_SHOT_CANDIDATES = ((1.0, 0.6), (1.0, 0.4), (1.0, 0.0), (0.8, 0.0), (0.6, 0.0))
 ADAPTED_CANDIDATES = ((0.6, 0.6), (0.6, 0.4), (0.8, 0.0), (0.6, 0.0), (0.45, 0.0), (0.3, 0.0))
 # Lecture-style sentences, distinct from the bench's WER set so the bench stays a held-out test.
