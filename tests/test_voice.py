@@ -286,3 +286,18 @@ def test_cli_commands_enroll_and_say(tmp_path, monkeypatch):
     rc = say(lib, argparse.Namespace(text="Hi.", output=str(out), name="nobody", mode=None, backend=None,
                                      no_cache=False))
     assert rc == 1  # a missing profile is one line on stderr, not a traceback
+
+
+def test_tuning_lets_exemplars_refine_only_a_strength_that_is_intelligible_alone():
+    from voice.tune import Trial, _best
+
+    # the sonnet reader's adapted trials (bench/voice.py): 0.6 alone mishears, 0.6 + exemplars
+    # passed the four validation sentences by luck and then missed 0.37 on the bench's text
+    trials = [Trial("adapted", 0.6, 0.6, 0.175, 0.655), Trial("adapted", 0.6, 0.4, 0.070, 0.640),
+              Trial("adapted", 0.8, 0.0, 0.193, 0.668), Trial("adapted", 0.6, 0.0, 0.246, 0.609),
+              Trial("adapted", 0.45, 0.0, 0.018, 0.567), Trial("adapted", 0.3, 0.0, 0.018, 0.541)]
+    assert (_best(trials, 0.10).strength, _best(trials, 0.10).exemplar) == (0.45, 0.0)
+    # LJSpeech's: 0.6 is intelligible alone, so exemplars on top of it are allowed
+    lj = [Trial("adapted", 0.6, 0.6, 0.088, 0.757), Trial("adapted", 0.6, 0.0, 0.070, 0.726),
+          Trial("adapted", 0.45, 0.0, 0.053, 0.709)]
+    assert (_best(lj, 0.10).strength, _best(lj, 0.10).exemplar) == (0.6, 0.6)
