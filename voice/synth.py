@@ -51,8 +51,11 @@ class PiperWorld:
         self.mapper = profile.mapper() if self.mode == "adapted" else None
         if self.mapper is not None:
             self.mapper.gv_weight = cfg.adapt_gv
-        self.strength = self._strength(cfg, profile, self.mode)
-        self.exemplar = self._exemplar(cfg, profile, self.mode)
+        zs = self.mode == "zero-shot"
+        self.strength = self._tuned(profile, self.mode, cfg.zero_shot_strength if zs else cfg.adapted_strength,
+                                    "strengths", DEFAULT_STRENGTH)
+        self.exemplar = self._tuned(profile, self.mode, cfg.zero_shot_exemplar if zs else cfg.adapted_exemplar,
+                                    "exemplar", DEFAULT_EXEMPLAR)
         self.matcher = None
         if self.exemplar > 0:
             from .exemplar import Matcher
@@ -76,24 +79,14 @@ class PiperWorld:
         return cfg.mode
 
     @staticmethod
-    def _strength(cfg: VoiceConfig, profile, mode: str) -> float:
+    def _tuned(profile, mode: str, given: float | None, report_key: str, default: dict) -> float:
+        """A conversion setting: as configured, else as enrollment tuned it, else the default."""
         if mode == "plain":
             return 0.0
-        given = cfg.zero_shot_strength if mode == "zero-shot" else cfg.adapted_strength
         if given is not None:
             return given
-        tuned = (profile.report.get("strengths") or {}).get(mode)
-        return float(tuned) if tuned is not None else DEFAULT_STRENGTH[mode]
-
-    @staticmethod
-    def _exemplar(cfg: VoiceConfig, profile, mode: str) -> float:
-        if mode == "plain":
-            return 0.0
-        given = cfg.zero_shot_exemplar if mode == "zero-shot" else cfg.adapted_exemplar
-        if given is not None:
-            return given
-        tuned = (profile.report.get("exemplar") or {}).get(mode)
-        return float(tuned) if tuned is not None else DEFAULT_EXEMPLAR[mode]
+        tuned = (profile.report.get(report_key) or {}).get(mode)
+        return float(tuned) if tuned is not None else default[mode]
 
     @property
     def key(self) -> str:
