@@ -165,7 +165,7 @@ def mine(lib: Library, cfg: FinetuneConfig, progress: Progress = lambda *a: None
                           "transcribed lectures (at least a few minutes)")
     split = split_passages(passages, cfg)
     anchors, llm_stats = gather_anchors(lib, passages, chapters, split, cfg, progress)
-    emb = embedder(cfg.base_model, "cpu")
+    emb = embedder(cfg.base_model, cfg.device)
     P = emb.encode([p.text for p in passages], 64)
     A = _encode(emb, [a.text for a in anchors], progress)
     sims = A @ P.T

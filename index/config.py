@@ -28,7 +28,7 @@ class IndexConfig:
     # A promoted fine-tuned model is just another folder named here.
     embedding_model: str = DEFAULT_EMBEDDING
     batch_size: int = 32
-    device: str = "cpu"
+    device: str = "auto"              # "auto" (CUDA when torch sees a GPU), "cpu" or "cuda"
     # chunking: passages of chunk_min_s..chunk_max_s of speech, cut on sentence ends,
     # each starting with the last overlap_s seconds (whole sentences) of the previous one
     chunk_min_s: float = 30.0
@@ -76,6 +76,8 @@ def load_config(lib: Library, **overrides: Any) -> IndexConfig:
         raise cfgmod.ConfigError("index.chunk_min_s must be > 0 and <= chunk_max_s")
     if not 0 <= cfg.overlap_s < cfg.chunk_min_s:
         raise cfgmod.ConfigError("index.overlap_s must be >= 0 and < chunk_min_s")
+    if cfg.device not in ("auto", "cpu", "cuda"):
+        raise cfgmod.ConfigError("index.device must be auto, cpu or cuda")
     if cfg.batch_size < 1 or cfg.prefetch < 1:
         raise cfgmod.ConfigError("index.batch_size and index.prefetch must be >= 1")
     return cfg

@@ -47,13 +47,22 @@ def _fingerprint(path: str) -> str:
     return h.hexdigest()[:8]
 
 
+def resolve_device(device: str) -> str:
+    """"auto" is the GPU when torch sees one: embedding a 400-lecture course (~30k passages)
+    takes the better part of an hour on 2 CPU cores and seconds on a GPU."""
+    if device != "auto":
+        return device
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class Embedder:
-    def __init__(self, name: str, device: str = "cpu"):
+    def __init__(self, name: str, device: str = "auto"):
         _offline_env()
         try:
             path = models.embedding_model(name)
             from sentence_transformers import SentenceTransformer
-            self.model = SentenceTransformer(path, device=device)
+            self.model = SentenceTransformer(path, device=resolve_device(device))
         except (ImportError, OSError, ValueError, models.ModelError) as e:
             raise EmbeddingError(f"embedding model {name!r}: {e}") from None
         self.name = name
@@ -81,11 +90,11 @@ class Embedder:
 class Reranker:
     """A cross-encoder scoring (query, passage) pairs; none ships offline, so it is opt-in."""
 
-    def __init__(self, name: str, device: str = "cpu"):
+    def __init__(self, name: str, device: str = "auto"):
         _offline_env()
         try:
             from sentence_transformers import CrossEncoder
-            self.model = CrossEncoder(name, device=device)
+            self.model = CrossEncoder(name, device=resolve_device(device))
         except (ImportError, OSError, ValueError) as e:
             raise EmbeddingError(f"rerank model {name!r}: {e}") from None
 
@@ -97,13 +106,13 @@ class Reranker:
 
 
 @functools.lru_cache(maxsize=4)
-def embedder(name: str, device: str = "cpu") -> Embedder:
+def embedder(name: str, device: str = "auto") -> Embedder:
     log.info("loading embedding model %s", name)
     return Embedder(name, device)
 
 
 @functools.lru_cache(maxsize=2)
-def reranker(name: str, device: str = "cpu") -> Reranker:
+def reranker(name: str, device: str = "auto") -> Reranker:
     log.info("loading rerank model %s", name)
     return Reranker(name, device)
 
