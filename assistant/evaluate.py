@@ -4,7 +4,9 @@ Definitions (all over answerable questions unless said otherwise):
 - recall@k: some passage among the first k hits is from a gold lecture and
   overlaps a gold window; mrr@10: mean of 1/rank of the first such hit.
 - citation_hit_rate: the answer cites at least one gold-overlapping passage.
-- keyword_hit_rate: the answer contains one of the keywords (case-insensitive).
+- keyword_hit_rate: the answer contains one of the keywords, as whole words, after
+  normalising both (case, punctuation, "2,000" = "2000", "two" = "2", "hard way" =
+  "Hardway"), so "Ray" is not found in "array" and "2 times" is "two times".
 - refusal_rate: over unanswerable questions, the share answered "not covered";
   false_refusal_rate: the same over answerable ones.
 - invalid_citations: citations to a video not in the library or a second
@@ -16,6 +18,7 @@ Definitions (all over answerable questions unless said otherwise):
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -100,6 +103,31 @@ def overlaps(video_id: str, start: float, end: float, gold: Sequence[Gold]) -> b
     return any(g.lecture == video_id and start < g.end and end > g.start for g in gold)
 
 
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+
+
+def _words(text: str) -> list[str]:
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())   # 2,000 -> 2000
+    return [_NUMBER_WORDS.get(w, w) for w in re.findall(r"[a-z0-9]+", text)]
+
+
+def keyword_in(keyword: str, text: str) -> bool:
+    """The keyword's words appear in order in the text, or spelt as one word ("hardway")."""
+    kw, words = _words(keyword), _words(text)
+    if not kw:
+        return False
+    joined = "".join(kw)
+    for i in range(len(words)):
+        if words[i:i + len(kw)] == kw:
+            return True
+        for j in range(i + 1, min(len(words), i + len(kw) + 2) + 1):
+            if "".join(words[i:j]) == joined:
+                return True
+    return False
+
+
 def _rank(chunks: Sequence[Chunk], gold: Sequence[Gold], k: int = 10) -> int | None:
     for i, c in enumerate(chunks[:k], start=1):
         if overlaps(c.video_id, c.start, c.end, gold):
@@ -119,11 +147,10 @@ def _invalid(lib: Library, citations: Sequence[Citation]) -> int:
 def iter_eval(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Outcome]:
     for q in questions:
         a = assistant.ask(q.question)
-        text = a.text.lower()
         yield Outcome(
             q, a, _rank([h.chunk for h in a.hits], q.gold),
             any(overlaps(c.video_id, c.start, c.end, q.gold) for c in a.citations),
-            any(k.lower() in text for k in q.keywords) and not a.refused,
+            any(keyword_in(k, a.text) for k in q.keywords) and not a.refused,
             _invalid(assistant.lib, a.citations))
 
 

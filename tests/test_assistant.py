@@ -218,3 +218,15 @@ def test_the_top_hit_always_gives_the_first_excerpt():
     assert ex[0].video_id == "L01" and "tiny grad" in ex[0].text
     assert {e.video_id for e in ex} == {"L01", "L02"}
     assert np.isfinite([e.start for e in ex]).all()
+
+
+def test_keywords_match_whole_normalised_words():
+    from assistant.evaluate import keyword_in
+    assert keyword_in("two times", "It got about 2 times faster.")
+    assert keyword_in("2000", "each team should create at least 2,000 triplets")
+    assert keyword_in("hard way", "from Learn Python the Hardway.com [1]")
+    assert keyword_in("ahead-of-time", "the Ahead of Time compiler")
+    assert keyword_in("TinyGrad", "a framework called tiny grad")
+    assert not keyword_in("Ray", "an array of GPUs")
+    assert not keyword_in("16", "160 milliseconds")
+    assert not keyword_in("", "anything")
