@@ -34,11 +34,10 @@ class TranscribeConfig:
     vad: bool = True
     # Whisper conditions each 30-s window on the text before it. Once a window comes out
     # unpunctuated, the next ones copy that style: on the corpus, Whisper base wrote 240 s
-    # (L01) and 354 s (L02) without a full stop. Turning it off fixes those (22 s, 30 s at
-    # most) but costs WER (L02 0.043 -> 0.066, L03 0.047 -> 0.052) and punctuation where it
-    # was fine (L03: 14 s -> 44 s), so faster-whisper's default stays; the index cuts
-    # run-on text into pieces of at most ~25 s anyway (index/chunks.py MAX_SENTENCE_S).
-    condition_on_previous_text: bool = True
+    # (L01), 354 s (L02) and 1169 s (L05) without a full stop, so passages and excerpts
+    # became run-ons the answer model could not use. Off: at most 44 s in any lecture, and
+    # dev citation hit 0.62 -> 0.85, for WER 0.052 -> 0.059 over the corpus.
+    condition_on_previous_text: bool = False
     cpu_threads: int = 0         # 0: CTranslate2's default (all cores)
 
 
