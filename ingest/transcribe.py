@@ -34,10 +34,12 @@ class TranscribeConfig:
     vad: bool = True
     # Whisper conditions each 30-s window on the text before it. Once a window comes out
     # unpunctuated, the next ones copy that style: on the corpus, Whisper base wrote 240 s
-    # (L01), 354 s (L02) and 1169 s (L05) without a full stop, so passages and excerpts
-    # became run-ons the answer model could not use. Off: at most 44 s in any lecture, and
-    # dev citation hit 0.62 -> 0.85, for WER 0.052 -> 0.059 over the corpus.
-    condition_on_previous_text: bool = False
+    # (L01), 354 s (L02) and 1169 s (L05) without a full stop. Off, no lecture has more than
+    # 44 s, and dev citation hit on the ingested corpus rises 0.62 -> 0.85; but WER rises too
+    # (corpus 0.052 -> 0.059; the human-read clips 0.068 -> 0.077, sonnet001 0.093 -> 0.111,
+    # over the 0.10 bar), so faster-whisper's default stays until long unpunctuated runs get
+    # their punctuation another way (the LLM, as captions do: ingest/punctuate.py).
+    condition_on_previous_text: bool = True
     cpu_threads: int = 0         # 0: CTranslate2's default (all cores)
 
 
