@@ -17,7 +17,7 @@ import hashlib
 import logging
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -215,6 +215,9 @@ class Ingestor:
         else:
             cfg = cfgmod.to_dict(tcfg)
             key = _key(key, "asr", cfgmod.config_hash(tcfg))
+            if tcfg.repunctuate_runs_s > 0:  # the LLM may punctuate part of it
+                cfg["llm"] = self.settings.summarize.llm
+                key = _key(key, cfgmod.config_hash(LLMConfig(cfg["llm"])))
         out, md = self.lib.path(info.video_id, TRANSCRIPT), self.lib.path(info.video_id, TRANSCRIPT_MD)
         with self._stage(info.video_id, "transcript", key, _key(cfg), [out, md], result) as run:
             if run:
@@ -224,9 +227,23 @@ class Ingestor:
                 else:
                     tick = self.progress.stage(info.video_id, "transcribe", len(audio) / media.SAMPLE_RATE)
                     t = transcribe(audio, info.video_id, tcfg, tick)
+                    if tcfg.repunctuate_runs_s > 0:
+                        t = self._restore_runs(t)
                 t.save(out, {**cfg, "key": key})
                 write_atomic(md, to_markdown(t, info.title))
         return Transcript.load(out), key
+
+    def _restore_runs(self, t: Transcript) -> Transcript:
+        llm_name = self.settings.summarize.llm
+        tick = self.progress.stage(t.video_id, "repunctuate", None)
+        segs = punctuate.restore_runs(t.segments, self.settings.transcribe.repunctuate_runs_s,
+                                      lambda: load_llm(LLMConfig(llm_name)), tick)
+        if segs is t.segments:
+            return t
+        log.info("%s: repunctuated %d unpunctuated stretch(es) with %s", t.video_id,
+                 len(punctuate.unpunctuated_runs(t.segments, self.settings.transcribe.repunctuate_runs_s)),
+                 llm_name)
+        return replace(t, segments=segs, paragraphs=paragraphs(segs))
 
     def _from_captions(self, info: sources.SourceInfo, caption: Path, duration: float) -> Transcript:
         words = captions.words(caption)

@@ -131,6 +131,53 @@ def restore(words: list[Word], llm: LLM,
     return [replace(w, text=" " + s) for w, s in zip(words, spelled)]
 
 
+def _has_end(seg: Segment) -> bool:
+    return bool(re.search(r"[.?!](\s|$)", seg.text))
+
+
+def unpunctuated_runs(segs: tuple[Segment, ...], min_s: float) -> list[tuple[int, int]]:
+    """[a, b) spans of segments with no sentence end for at least min_s seconds.
+
+    A span takes in the segment that finally ends the sentence, so the restored
+    text ends where the speaker's sentence does, not mid-way.
+    """
+    runs, a = [], None
+    for i, seg in enumerate(segs):
+        if a is None and not _has_end(seg):
+            a = i
+        if a is not None and _has_end(seg):
+            if seg.start - segs[a].start >= min_s:
+                runs.append((a, i + 1))
+            a = None
+    if a is not None and segs[-1].end - segs[a].start >= min_s:
+        runs.append((a, len(segs)))
+    return runs
+
+
+def restore_runs(segs: tuple[Segment, ...], min_s: float, load_llm: Callable[[], LLM],
+                 on_progress: Callable[[int], None] | None = None) -> tuple[Segment, ...]:
+    """Speech recognition's long unpunctuated stretches, punctuated by the LLM.
+
+    Whisper, once it writes a window without punctuation, tends to continue so
+    for minutes (it conditions on its own previous text); such a stretch reads
+    badly and gives the index one run-on "sentence". Only those stretches are
+    sent to the model, and as with captions only punctuation and case can
+    change: the words and their times stay Whisper's.
+    """
+    runs = unpunctuated_runs(segs, min_s)
+    if not runs:
+        return segs
+    llm, out, done, last = load_llm(), [], 0, 0
+    for a, b in runs:
+        words = [w for seg in segs[a:b] for w in seg.words]
+        out += segs[last:a]
+        out += sentences(restore(words, llm)) if words else segs[a:b]
+        last, done = b, done + len(words)
+        if on_progress:
+            on_progress(done)
+    return tuple(out + list(segs[last:]))
+
+
 def sentences(words: list[Word]) -> list[Segment]:
     """Split punctuated words into sentence segments."""
     out: list[Segment] = []

@@ -37,9 +37,13 @@ class TranscribeConfig:
     # (L01), 354 s (L02) and 1169 s (L05) without a full stop. Off, no lecture has more than
     # 44 s, and dev citation hit on the ingested corpus rises 0.62 -> 0.85; but WER rises too
     # (corpus 0.052 -> 0.059; the human-read clips 0.068 -> 0.077, sonnet001 0.093 -> 0.111,
-    # over the 0.10 bar), so faster-whisper's default stays until long unpunctuated runs get
-    # their punctuation another way (the LLM, as captions do: ingest/punctuate.py).
+    # over the 0.10 bar), so faster-whisper's default stays, and long unpunctuated runs get
+    # their punctuation from the LLM instead (below).
     condition_on_previous_text: bool = True
+    # A stretch this long (seconds) without a sentence end is repunctuated by the LLM
+    # (summarize.llm), as captions are: only punctuation and case change (ingest/punctuate.py).
+    # 0: never.
+    repunctuate_runs_s: float = 30.0
     cpu_threads: int = 0         # 0: CTranslate2's default (all cores)
 
 

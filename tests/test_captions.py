@@ -53,3 +53,41 @@ def test_sentences_split_on_punctuation_and_keep_times():
     segs = punctuate.sentences([replace(w, text=" " + t) for w, t in zip(words, restored)])
     assert segs[0].text == "This audiobook is in the public domain."
     assert segs[0].start == words[0].start and segs[0].end == words[6].end
+
+
+class _Punctuator:
+    """Stands in for the LLM (not under test here): ends a sentence after every 6th word."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def complete(self, messages, max_tokens=0):
+        self.calls += 1
+        words = messages[-1].content.split("\n\n")[-1].split()
+        return " ".join(w + ("." if (i + 1) % 6 == 0 else "") for i, w in enumerate(words))
+
+
+def _asr(texts_and_times):
+    from ingest.transcript import Segment, Word
+    segs = []
+    for start, text in texts_and_times:
+        toks = text.split()
+        words = tuple(Word(start + 0.4 * i, start + 0.4 * i + 0.3, " " + t) for i, t in enumerate(toks))
+        segs.append(Segment(start, words[-1].end, text, words))
+    return tuple(segs)
+
+
+def test_only_long_unpunctuated_asr_stretches_are_repunctuated_and_words_stay():
+    segs = _asr([(0.0, "Hello there."), (2.0, "so we started with this card and it ran one")]
+                + [(6.0 + 6 * k, "channel and then we tried a bigger one with batching") for k in range(6)]
+                + [(45.0, "which worked well."), (50.0, "short bit without an end"), (53.0, "Fine.")])
+    assert punctuate.unpunctuated_runs(segs, 30.0) == [(1, 9)]   # through the segment that ends it
+    llm = _Punctuator()
+    out = punctuate.restore_runs(segs, 30.0, lambda: llm)
+    assert llm.calls >= 1
+    assert out[0] == segs[0] and out[-2:] == segs[-2:]           # the rest is untouched
+    words = [w for s in out for w in s.words]
+    assert [(w.start, w.end, punctuate.norm(w.text)) for w in words] == \
+        [(w.start, w.end, punctuate.norm(w.text)) for s in segs for w in s.words]
+    assert punctuate.unpunctuated_runs(out, 30.0) == []
+    assert punctuate.restore_runs(out, 30.0, lambda: 1 / 0) == out  # nothing to do: no model loaded
