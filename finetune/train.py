@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import _offline_env
+from index.embed import _offline_env, resolve_device
 from lectern import artifacts, models
 from lectern import config as cfgmod
 
@@ -55,10 +55,7 @@ class Trained:
 
 
 def device(cfg: FinetuneConfig) -> str:
-    if cfg.device != "auto":
-        return cfg.device
-    import torch
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return resolve_device(cfg.device)
 
 
 def _passage(t: Triplet, negative: bool = False) -> tuple:

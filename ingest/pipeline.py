@@ -240,9 +240,8 @@ class Ingestor:
                                       lambda: load_llm(LLMConfig(llm_name)), tick)
         if segs is t.segments:
             return t
-        log.info("%s: repunctuated %d unpunctuated stretch(es) with %s", t.video_id,
-                 len(punctuate.unpunctuated_runs(t.segments, self.settings.transcribe.repunctuate_runs_s)),
-                 llm_name)
+        log.info("%s: long unpunctuated stretches repunctuated with %s (%d -> %d segments)",
+                 t.video_id, llm_name, len(t.segments), len(segs))
         return replace(t, segments=segs, paragraphs=paragraphs(segs))
 
     def _from_captions(self, info: sources.SourceInfo, caption: Path, duration: float) -> Transcript:
