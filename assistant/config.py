@@ -22,7 +22,7 @@ class AssistantConfig:
     retrieve_k: int = 10          # hits retrieved (and reported)
     pool: int = 5                 # best hits whose sentences compete for the excerpts
     excerpts: int = 4             # excerpts given to the model: a best sentence each,
-    excerpt_words: int = 50       # with its neighbours up to this many words
+    excerpt_words: int = 60       # with its neighbours up to this many words
     # Below this cosine similarity of the best hit the course is taken not to cover
     # the question and the model is not asked. Calibrated on dev.jsonl for the base
     # model and the fine-tuned one (`lectern finetune` compresses similarities):

@@ -15,7 +15,7 @@ assistant ("ignore previous instructions...") are replaced by a placeholder.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -68,19 +68,52 @@ def _sentences(c: Chunk) -> tuple[Sentence, ...]:
     return c.sentences or (Sentence(c.start, c.end, c.text),)
 
 
-def _window(sents: Sequence[Sentence], best: int, max_words: int) -> tuple[int, int]:
-    """Grow around the best sentence, favouring what follows it, up to max_words."""
-    a = b = best
-    words = len(sents[best].text.split())
+# A sentence shorter than this is scored with its neighbours up to this many words.
+# ASR "sentences" are often fragments ("Using pie torch but I also played with
+# tiny Grad so."): alone they say little, with their neighbours ("...it's kind of
+# very lightweight") they match the question they answer.
+SCORED_WORDS = 25
+
+
+def _words(s: Sentence) -> int:
+    return len(s.text.split())
+
+
+def _span(sents: Sequence[Sentence], j: int,
+          free: Callable[[int], bool] = lambda _j: True) -> tuple[int, int, int]:
+    """Sentence j with the neighbours it is scored with: (first, last, words)."""
+    a = b = j
+    words, forward = _words(sents[j]), True
+    while words < SCORED_WORDS:
+        sides = [c for c in ((b + 1, a - 1) if forward else (a - 1, b + 1))
+                 if 0 <= c < len(sents) and free(c)]
+        if not sides:
+            break
+        a, b, words = min(a, sides[0]), max(b, sides[0]), words + _words(sents[sides[0]])
+        forward = sides[0] == a  # alternate sides: after a previous one, a following one
+    return a, b, words
+
+
+def _window(sents: Sequence[Sentence], best: int, max_words: int,
+            free: Callable[[int], bool] = lambda _j: True) -> tuple[int, int]:
+    """The best sentence with the neighbours it was scored with, then grown, favouring
+    what follows, up to max_words over sentences for which `free` holds (those not
+    already in another excerpt)."""
+    a, b, words = _span(sents, best, free)
     while True:
         grown = False
         for cand in (b + 1, a - 1):
-            if 0 <= cand < len(sents) and not (a <= cand <= b):
-                n = len(sents[cand].text.split())
+            if 0 <= cand < len(sents) and not (a <= cand <= b) and free(cand):
+                n = _words(sents[cand])
                 if words + n <= max_words:
                     a, b, words, grown = min(a, cand), max(b, cand), words + n, True
         if not grown:
             return a, b
+
+
+def _in_context(sents: Sequence[Sentence], j: int) -> str:
+    a, b, _ = _span(sents, j)
+    return " ".join(s.text for s in sents[a:b + 1])
 
 
 def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
@@ -89,14 +122,14 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
 
     Sentences of all hits are scored at once (one embedding batch), so two
     answers in one passage can both be used and a passage with nothing
-    useful uses no room.
+    useful uses no room. Passages overlap, so a sentence is identified by
+    (video, start), and no sentence goes into two excerpts.
     """
     per_hit = [_sentences(h.chunk) for h in hits]
     flat = [(i, j) for i, sents in enumerate(per_hit) for j in range(len(sents))]
-    texts = [per_hit[i][j].text for i, j in flat]
-    if not texts:
+    if not flat:
         return []
-    scores = embedder.encode(texts) @ query_vec
+    scores = embedder.encode([_in_context(per_hit[i], j) for i, j in flat]) @ query_vec
     order = [int(k) for k in np.argsort(-scores, kind="stable")]
     # The top hit's best sentence goes first whatever its score: the hit ranks first
     # on keywords and meaning together ("tiny grad" besides "PyTorch"), while this
@@ -105,11 +138,11 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
     taken: set[tuple[str, float]] = set()
     out: list[Excerpt] = []
     for k in [first] + [k for k in order if k != first]:
-        i, j = flat[int(k)]
+        i, j = flat[k]
         c, sents = hits[i].chunk, per_hit[i]
         if (c.video_id, sents[j].start) in taken:
-            continue  # already inside an excerpt (passages overlap, too)
-        a, b = _window(sents, j, max_words)
+            continue  # already inside an excerpt
+        a, b = _window(sents, j, max_words, lambda n: (c.video_id, sents[n].start) not in taken)
         taken.update((c.video_id, s.start) for s in sents[a:b + 1])
         text = " ".join(defang(s.text) for s in sents[a:b + 1])
         out.append(Excerpt(len(out) + 1, c.video_id, c.title, sents[a].start, sents[b].end, text))

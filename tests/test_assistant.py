@@ -230,3 +230,33 @@ def test_keywords_match_whole_normalised_words():
     assert not keyword_in("Ray", "an array of GPUs")
     assert not keyword_in("16", "160 milliseconds")
     assert not keyword_in("", "anything")
+
+
+def test_excerpts_keep_fragments_with_neighbours_and_never_repeat_a_sentence():
+    """ASR splits speech into fragments; passages overlap. Each fragment is scored and
+    quoted with its neighbours, and no sentence is quoted twice (it would waste the
+    small model's prompt and split one answer across two excerpt numbers)."""
+    from index.chunks import PASSAGE, Chunk, Sentence
+    from index.embed import embedder
+    from index.search import Hit
+
+    texts = ["Okay the question is what kind of model can they run right now.",
+             "Using pie torch but I also played with tiny grad so.",
+             "I might use some of it because it's kind of very lightweight so.",
+             "The whole goal is a usable framework in five thousand lines.",
+             "It could use anything right.",
+             "Think another question no."]
+    sents = [Sentence(560.0 + 4 * i, 563.5 + 4 * i, t) for i, t in enumerate(texts)]
+
+    def chunk(a: int, b: int) -> Chunk:
+        part = tuple(sents[a:b])
+        return Chunk("L01", PASSAGE, a, "L01", part[0].start, part[-1].end,
+                     " ".join(s.text for s in part), part)
+
+    emb = embedder("all-MiniLM-L6-v2")
+    q = emb.encode(["Which lightweight framework besides PyTorch did the speaker try?"])[0]
+    ex = prompt.excerpts([Hit(chunk(0, 4), 1.0, 0.5, 1), Hit(chunk(2, 6), 0.9, 0.4, 2)],
+                         q, emb, count=3, max_words=30)
+    quoted = [s.start for e in ex for s in sents if e.start <= s.start and s.end <= e.end]
+    assert len(quoted) == len(set(quoted))            # no sentence twice
+    assert "tiny grad" in ex[0].text and ex[0].end - ex[0].start > 4  # with a neighbour
