@@ -60,6 +60,9 @@ class Answer:
     timings: Timings
     hits: tuple[Hit, ...] = ()
     similarity: float = 0.0      # of the best hit
+    # The model hit max_tokens: the text ends at its last whole sentence (the
+    # streamed tokens went on into the cut one; a reader of `text` never sees it).
+    truncated: bool = False
 
 
 @dataclass
@@ -141,13 +144,19 @@ class Assistant:
         timings = Timings(t_rewrite, t_retrieve, state.first or time.perf_counter() - t0,
                           time.perf_counter() - t0, True)
         yield Answer(question, query, state.text.strip(), state.citations, state.refused, timings,
-                     tuple(res.hits), best)
+                     tuple(res.hits), best, state.truncated)
 
     def _generate(self, query: str, ex: list[Excerpt], state: _Generation) -> Iterator[Token]:
         markers = MarkerFilter(ex, query, self.term_stats().idf)
+        deltas = self.llm.stream(prompt.answer_messages(query, ex), self.cfg.max_tokens,
+                                 stop=list(prompt.STOP))
         try:
-            for delta in self.llm.stream(prompt.answer_messages(query, ex), self.cfg.max_tokens,
-                                         stop=list(prompt.STOP)):
+            while True:
+                try:
+                    delta = next(deltas)
+                except StopIteration as end:
+                    state.truncated = end.value == "length"
+                    break
                 yield from state.emit(markers.feed(delta))
         except (LLMError, RuntimeError, ValueError) as e:
             raise AssistantError(f"the language model failed: {e}") from None
@@ -158,7 +167,24 @@ class Assistant:
         if not markers.order:
             # Uncited answers still come from the excerpts: credit the best-supporting one.
             yield from state.emit([" " + markers.cite_best()])
-        state.citations = tuple(self.links.citation(n, e) for n, e in markers.cited())
+        cited = markers.cited()
+        if state.truncated:
+            state.text = whole_sentences(state.text)
+            cited = [(n, e) for n, e in cited if f"[{n}]" in state.text] or cited[:1]
+            if f"[{cited[0][0]}]" not in state.text:
+                state.text += f" [{cited[0][0]}]"   # the cut sentence held the only marker
+        state.citations = tuple(self.links.citation(n, e) for n, e in cited)
+
+
+# A sentence ends at . ! or ? before a space or the end ("9.8" and "Hardway.com" go on),
+# with its closing quotes and [n] markers.
+_SENTENCE_END = re.compile(r"[.!?][\u201d\")]*(?:\s*\[\d+\])*(?=\s|$)")
+
+
+def whole_sentences(text: str) -> str:
+    """The text up to its last whole sentence; one unfinished sentence gets an ellipsis."""
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[:ends[-1].end()] if ends else text.rstrip() + "…"
 
 
 @dataclass
@@ -167,6 +193,7 @@ class _Generation:
     text: str = ""
     first: float | None = None
     refused: bool = False
+    truncated: bool = False
     citations: tuple[Citation, ...] = ()
 
     def emit(self, pieces) -> Iterator[Token]:

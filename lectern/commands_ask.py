@@ -88,7 +88,7 @@ def mmss(seconds: float) -> str:
 
 
 def _answer_json(a) -> dict:
-    return {"answer": a.text, "refused": a.refused,
+    return {"answer": a.text, "refused": a.refused, "truncated": a.truncated,
             "citations": [{"video_id": c.video_id, "title": c.title, "start": c.start,
                            "end": c.end, "url": c.url} for c in a.citations],
             "timings": {k: v for k, v in a.timings.__dict__.items()}}
@@ -107,7 +107,7 @@ def _one_question(assistant, question: str, conversation, videos, as_json: bool)
         out = {**_answer_json(answer), "collection": assistant.retriever.index.collection}
         print(json.dumps(out, ensure_ascii=False), flush=True)
         return answer
-    print()
+    print("…" if answer.truncated else "")   # cut at assistant.max_tokens
     for c in answer.citations:
         print(f"  [{c.number}] {c.title or c.video_id} ({c.video_id}) at {mmss(c.start)}  {c.url}")
     sys.stdout.flush()

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Generator
 
 from . import models
 
@@ -56,7 +56,9 @@ class LLM:
         return len(self.llama.tokenize(text.encode(), add_bos=False))
 
     def stream(self, messages: list[Message], max_tokens: int = 256, temperature: float = 0.0,
-               stop: list[str] | None = None) -> Iterator[str]:
+               stop: list[str] | None = None) -> Generator[str, None, str]:
+        """Yields the reply's text as it is generated; returns why it ended ("stop", "length")."""
+        finish = "stop"
         with self._lock:
             chunks = self.llama.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
@@ -64,9 +66,12 @@ class LLM:
                 repeat_penalty=1.1,
             )
             for chunk in chunks:
-                delta = chunk["choices"][0]["delta"].get("content")
+                choice = chunk["choices"][0]
+                delta = choice["delta"].get("content")
                 if delta:
                     yield delta
+                finish = choice.get("finish_reason") or finish
+        return finish
 
     def complete(self, messages: list[Message], max_tokens: int = 256, temperature: float = 0.0,
                  stop: list[str] | None = None) -> str:

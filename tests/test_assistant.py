@@ -260,3 +260,17 @@ def test_excerpts_keep_fragments_with_neighbours_and_never_repeat_a_sentence():
     quoted = [s.start for e in ex for s in sents if e.start <= s.start and s.end <= e.end]
     assert len(quoted) == len(set(quoted))            # no sentence twice
     assert "tiny grad" in ex[0].text and ex[0].end - ex[0].start > 4  # with a neighbour
+
+
+@needs_corpus
+def test_an_answer_cut_at_the_length_limit_ends_at_a_whole_sentence(small):
+    from dataclasses import replace
+    short = Assistant(small.lib, small.retriever, small.llm, replace(small.cfg, max_tokens=40))
+    events = list(short.stream("What did the speaker say about running text-to-speech on GPUs?"))
+    final, streamed = events[-1], "".join(e.text for e in events[:-1])
+    assert final.truncated and not final.refused
+    assert streamed.strip().startswith(final.text.rstrip("…").split("[")[0].strip())
+    assert final.text.rstrip().endswith(("]", ".", "!", "?", "…"))
+    assert final.citations and all(f"[{c.number}]" in final.text for c in final.citations)
+    full = small.ask("Which lightweight framework besides PyTorch did the speaker try?")
+    assert not full.truncated

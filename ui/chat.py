@@ -70,7 +70,8 @@ class Chat:
             yield "", history, self._speech_html(None), conversation
             return
         if job:
-            job.finish()
+            # an answer cut at the length limit ends at its last whole sentence: not spoken past it
+            job.finish("" if final is not None and final.truncated else None)
         history[-1] = {"role": "assistant", "content": self._final(final, text)}
         if final is not None:
             conversation.add(final)
