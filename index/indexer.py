@@ -112,8 +112,9 @@ def _embed(idx: Index, video_id: str, chunks: list[ch.Chunk], key: str) -> None:
     idx.store.delete_stale(idx.collection, video_id, key)  # after: a crash keeps the old ones
 
 
-def iter_index(lib: Library, idx: Index, force: bool = False) -> Iterator[VideoIndexed]:
-    """Brings the index up to date, one video at a time."""
+def iter_index(lib: Library, idx: Index, force: bool = False,
+               tally: terms.Tally | None = None) -> Iterator[VideoIndexed]:
+    """Brings the index up to date, one video at a time (counting keywords into `tally`)."""
     known = set()
     for v in lib.videos():
         known.add(v.id)
@@ -123,6 +124,8 @@ def iter_index(lib: Library, idx: Index, force: bool = False) -> Iterator[VideoI
         except ArtifactError as e:
             yield VideoIndexed(v.id, "skipped", reason=str(e))
             continue
+        if tally is not None:
+            tally.add(chunks)
         if not force and idx.store.count(idx.collection, v.id, key) == len(chunks):
             yield VideoIndexed(v.id, "unchanged", len(chunks))
             continue
@@ -142,7 +145,8 @@ def index_library(lib: Library, cfg: IndexConfig | None = None, force: bool = Fa
     t0 = time.perf_counter()
     idx = open_index(lib, cfg)
     stats = IndexStats(collection=idx.collection)
-    for ev in iter_index(lib, idx, force):
+    tally = terms.Tally()
+    for ev in iter_index(lib, idx, force, tally):
         if ev.status == "skipped":
             stats.skipped[ev.video_id] = ev.reason
         else:
@@ -150,6 +154,6 @@ def index_library(lib: Library, cfg: IndexConfig | None = None, force: bool = Fa
         if ev.status == "embedded":
             stats.chunks_embedded += ev.chunks
     stats.points = idx.store.total(idx.collection)
-    terms.refresh(lib, idx.config, bool(stats.embedded or stats.removed))
+    terms.refresh(lib, idx.config, bool(stats.embedded or stats.removed), tally)
     stats.seconds = time.perf_counter() - t0
     return stats

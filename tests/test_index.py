@@ -114,6 +114,7 @@ def test_indexing_is_incremental_and_idempotent(tmp_path):
                    if c.kind == "passage")
     counted = terms.load(lib)
     assert counted.passages == passages and counted.df["tinygrad"] >= 1
+    assert counted == terms.count(lib, IndexConfig())   # counted in the indexing pass itself
     assert counted.idf("unsaid") >= counted.idf("tinygrad") > counted.idf("speech") > 0
 
     # a changed transcript re-embeds that video only, and leaves no stale points behind
