@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lectern import models
+from lectern import devices, models
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,7 @@ def _fingerprint(path: str) -> str:
 def resolve_device(device: str) -> str:
     """"auto" is the GPU when torch sees one: embedding a 400-lecture course (~30k passages)
     takes the better part of an hour on 2 CPU cores and seconds on a GPU."""
-    if device != "auto":
-        return device
-    import torch
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return devices.resolve(device)
 
 
 class Embedder:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lectern import devices
 from lectern.config import ConfigError, from_dict
 
 BACKENDS = ("piper-world", "xtts")
@@ -87,18 +88,8 @@ class VoiceConfig:
         return from_dict(cls, data)
 
 
-def cuda_available() -> bool:
-    try:
-        import torch
-        return bool(torch.cuda.is_available())
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return False
-
-
 def resolve_device(config: VoiceConfig) -> str:
-    if config.device == "auto":
-        return "cuda" if cuda_available() else "cpu"
-    return config.device
+    return devices.resolve(config.device)
 
 
 def resolve_batch(config: VoiceConfig) -> int:

@@ -1,0 +1,16 @@
+"""Where torch-based models run: "auto" is the GPU when torch sees one.
+
+One rule for embeddings, fine-tuning and the voice. (Whisper asks CTranslate2
+instead, ingest/transcribe.py: it is CTranslate2's CUDA build that must see
+the GPU, not torch's.)
+"""
+
+from __future__ import annotations
+
+
+def resolve(device: str) -> str:
+    """"auto" -> "cuda" when torch sees a GPU, else "cpu"; any other value as given."""
+    if device != "auto":
+        return device
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
