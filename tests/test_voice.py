@@ -301,3 +301,17 @@ def test_tuning_lets_exemplars_refine_only_a_strength_that_is_intelligible_alone
     lj = [Trial("adapted", 0.6, 0.6, 0.088, 0.757), Trial("adapted", 0.6, 0.0, 0.070, 0.726),
           Trial("adapted", 0.45, 0.0, 0.053, 0.709)]
     assert (_best(lj, 0.10).strength, _best(lj, 0.10).exemplar) == (0.6, 0.6)
+
+
+def test_tuning_scores_each_sentence_on_its_own():
+    """Whisper hears each validation sentence alone, as the voice speaks them: joined into
+    one stretch, its language model repaired converted speech that alone was misheard."""
+    from voice.piper_tts import PiperTTS
+    from voice.tune import _wer
+
+    texts = ["Multiply the mass by the acceleration to get the force in newtons.",
+             "The quiz covers vectors, matrices and the determinant of a three by three matrix."]
+    piper = PiperTTS()
+    audios = [piper.synthesize(t) for t in texts]
+    assert _wer(audios, texts) <= 0.10                     # plain Piper: heard right
+    assert _wer(audios, texts[::-1]) > 0.5                 # paired sentence by sentence, not pooled
