@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from finetune.triplets import course_passages
 from index.config import load_config
-from index.embed import Embedder, resolve_device
+from index.embed import Embedder
+from lectern import devices
 from lectern.library import Library
 
 
@@ -50,9 +51,9 @@ def embedding(lib: Library) -> dict:
         t0 = time.perf_counter()
         vecs[device] = emb.encode(texts, 64)
         seconds = time.perf_counter() - t0
-        name = resolve_device(device)
+        name = devices.resolve(device)
         out[f"{name}_passages_per_s"] = round(len(texts) / seconds, 1)
-    out["device_auto"] = resolve_device("auto")
+    out["device_auto"] = devices.resolve("auto")
     out["max_abs_diff"] = float(np.abs(vecs["auto"] - vecs["cpu"]).max())
     return out
 

@@ -78,8 +78,8 @@ def other_speakers(exclude: str) -> dict[str, np.ndarray]:
 
 
 def _words(t: str) -> str:
-    from voice.text import normalize
-    return " ".join(re.findall(r"[a-z0-9']+", normalize(t).lower().replace("’", "'")))
+    from voice.tune import spoken_words
+    return " ".join(spoken_words(t))
 
 
 # Extra sentences for WER: the held-out text alone is ~40 words for LJSpeech, where

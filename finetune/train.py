@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import _offline_env, resolve_device
-from lectern import artifacts, models
+from index.embed import _offline_env
+from lectern import artifacts, devices, models
 from lectern import config as cfgmod
 
 from .config import FinetuneConfig
@@ -55,7 +55,7 @@ class Trained:
 
 
 def device(cfg: FinetuneConfig) -> str:
-    return resolve_device(cfg.device)
+    return devices.resolve(cfg.device)
 
 
 def _passage(t: Triplet, negative: bool = False) -> tuple:

@@ -47,19 +47,13 @@ def _fingerprint(path: str) -> str:
     return h.hexdigest()[:8]
 
 
-def resolve_device(device: str) -> str:
-    """"auto" is the GPU when torch sees one: embedding a 400-lecture course (~30k passages)
-    takes the better part of an hour on 2 CPU cores and seconds on a GPU."""
-    return devices.resolve(device)
-
-
 class Embedder:
     def __init__(self, name: str, device: str = "auto"):
         _offline_env()
         try:
             path = models.embedding_model(name)
             from sentence_transformers import SentenceTransformer
-            self.model = SentenceTransformer(path, device=resolve_device(device))
+            self.model = SentenceTransformer(path, device=devices.resolve(device))
         except (ImportError, OSError, ValueError, models.ModelError) as e:
             raise EmbeddingError(f"embedding model {name!r}: {e}") from None
         self.name = name
@@ -91,7 +85,7 @@ class Reranker:
         _offline_env()
         try:
             from sentence_transformers import CrossEncoder
-            self.model = CrossEncoder(name, device=resolve_device(device))
+            self.model = CrossEncoder(name, device=devices.resolve(device))
         except (ImportError, OSError, ValueError) as e:
             raise EmbeddingError(f"rerank model {name!r}: {e}") from None
 

@@ -154,6 +154,6 @@ def index_library(lib: Library, cfg: IndexConfig | None = None, force: bool = Fa
         if ev.status == "embedded":
             stats.chunks_embedded += ev.chunks
     stats.points = idx.store.total(idx.collection)
-    terms.refresh(lib, idx.config, bool(stats.embedded or stats.removed), tally)
+    terms.refresh(lib, bool(stats.embedded or stats.removed), tally)
     stats.seconds = time.perf_counter() - t0
     return stats

@@ -95,18 +95,19 @@ def load(lib: Library) -> TermStats:
     return TermStats(int(doc["passages"]), {str(k): int(v) for k, v in doc["df"].items()})
 
 
-def refresh(lib: Library, cfg: IndexConfig, changed: bool, tally: Tally | None = None) -> TermStats:
-    """Recount when indexing changed something, or when the counts are missing or outdated.
+def refresh(lib: Library, changed: bool, tally: Tally) -> TermStats:
+    """Save the new counts when indexing changed something, or when the saved ones are
+    missing or outdated.
 
-    `tally`: the counts of a pass that has just chunked every video, used
-    instead of chunking them all again (~0.2 s per lecture hour: 90 s for a
-    400-lecture course, after every lecture added).
+    `tally`: the counts of the indexing pass, which chunks every video anyway;
+    counting them in a pass of their own (`count`) costs ~0.2 s per lecture hour,
+    90 s for a 400-lecture course, after every lecture added.
     """
     if not changed:
         current = load(lib)
         if current.passages:
             return current
-    stats = tally.stats() if tally is not None else count(lib, cfg)
+    stats = tally.stats()
     save(lib, stats)
     log.info("keyword statistics: %d passages, %d distinct keywords", stats.passages, len(stats.df))
     return stats

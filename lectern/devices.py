@@ -1,6 +1,8 @@
 """Where torch-based models run: "auto" is the GPU when torch sees one.
 
-One rule for embeddings, fine-tuning and the voice. (Whisper asks CTranslate2
+One rule for embeddings, fine-tuning and the voice: embedding a 400-lecture
+course (~30k passages) takes the better part of an hour on 2 CPU cores and
+seconds on a GPU. (Whisper asks CTranslate2
 instead, ingest/transcribe.py: it is CTranslate2's CUDA build that must see
 the GPU, not torch's.)
 """

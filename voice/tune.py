@@ -51,8 +51,8 @@ class Trial:
     likeness: float
 
 
-def _words(text: str) -> list[str]:
-    # spoken forms on both sides, as bench/voice.py scores: "3 by 3" is "three by three"
+def spoken_words(text: str) -> list[str]:
+    """Words as WER counts them, in spoken form: "3 by 3" is "three by three" (bench/voice.py too)."""
     return re.findall(r"[a-z0-9']+", normalize(text).lower().replace("\u2019", "'"))
 
 
@@ -77,8 +77,8 @@ def _wer(audios: list[np.ndarray], texts: list[str]) -> float:
         # converted speech can be; a fixed seed keeps the strength choice repeatable.
         ctranslate2.set_random_seed(ASR_SEED)
         gen, _, _ = segments(audio, TranscribeConfig(model="base", language="en"))
-        hyps.append(" ".join(_words(" ".join(s.text for s in gen))) or "-")
-    return float(jiwer.wer([" ".join(_words(t)) for t in texts], hyps))
+        hyps.append(" ".join(spoken_words(" ".join(s.text for s in gen))) or "-")
+    return float(jiwer.wer([" ".join(spoken_words(t)) for t in texts], hyps))
 
 
 LIKENESS_TIE = 0.01  # likeness differences below this are noise; the gentler strength wins them
