@@ -170,9 +170,11 @@ class Assistant:
         cited = markers.cited()
         if state.truncated:
             state.text = whole_sentences(state.text)
-            cited = [(n, e) for n, e in cited if f"[{n}]" in state.text] or cited[:1]
-            if f"[{cited[0][0]}]" not in state.text:
-                state.text += f" [{cited[0][0]}]"   # the cut sentence held the only marker
+            kept = [(n, e) for n, e in cited if f"[{n}]" in state.text]
+            if cited and not kept:   # the cut sentence held every marker: keep the first
+                kept = cited[:1]
+                state.text += f" [{kept[0][0]}]"
+            cited = kept
         state.citations = tuple(self.links.citation(n, e) for n, e in cited)
 
 
