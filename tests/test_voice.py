@@ -89,6 +89,7 @@ def test_enroll_from_file_stores_a_labelled_profile(lj_home):
     assert len(prof.clips) == 1 and prof.clips[0].text.startswith("Printing, in the only sense")
     assert 9 < prof.seconds < 11
     assert not prof.adapted and "needs" in prof.report["adapt_skipped"]  # 10 s < the 20 s adaptation needs
+    assert prof.report["auto"] == prof.auto_mode == "zero-shot"
     # strength was tuned against Whisper's WER: the chosen one is within the limit
     trials = prof.report["trials"]
     limit = next(t["limit"] for t in trials if t["mode"] == "plain")
@@ -301,6 +302,36 @@ def test_tuning_lets_exemplars_refine_only_a_strength_that_is_intelligible_alone
     lj = [Trial("adapted", 0.6, 0.6, 0.088, 0.757), Trial("adapted", 0.6, 0.0, 0.070, 0.726),
           Trial("adapted", 0.45, 0.0, 0.053, 0.709)]
     assert (_best(lj, 0.10).strength, _best(lj, 0.10).exemplar) == (0.6, 0.6)
+
+
+def test_auto_speaks_adapted_unless_tuning_found_zero_shot_clearly_more_alike(lj_home):
+    from dataclasses import replace
+
+    from voice import profile as profiles
+    from voice.config import VoiceConfig
+    from voice.synth import PiperWorld
+    from voice.tune import Trial, preferred_mode
+
+    # the physics lecturer's tuned settings (bench/voice.py --instructors lewin): adapted had to
+    # drop to 0.3 to stay intelligible and came out less alike than zero-shot
+    lewin = {"zero-shot": Trial("zero-shot", 1.0, 0.6, 0.099, 0.699), "adapted": Trial("adapted", 0.3, 0.0, 0.099, 0.680)}
+    assert preferred_mode(lewin, 0.12) == "zero-shot"
+    lj = {"zero-shot": Trial("zero-shot", 1.0, 0.4, 0.081, 0.671), "adapted": Trial("adapted", 0.6, 0.0, 0.090, 0.745)}
+    assert preferred_mode(lj, 0.10) == "adapted"
+    near = {"zero-shot": Trial("zero-shot", 1.0, 0.6, 0.05, 0.705), "adapted": Trial("adapted", 0.6, 0.0, 0.05, 0.700)}
+    assert preferred_mode(near, 0.10) == "adapted"          # a likeness tie goes to the trained mapping
+    failed = {"zero-shot": Trial("zero-shot", 1.0, 0.0, 0.05, 0.60), "adapted": Trial("adapted", 0.3, 0.0, 0.20, 0.75)}
+    assert preferred_mode(failed, 0.10) == "zero-shot"      # only zero-shot stayed intelligible
+    assert preferred_mode({"zero-shot": lj["zero-shot"]}, 0.10) == "zero-shot"
+
+    prof = profiles.load("lj", lj_home)
+    assert prof.auto_mode == "zero-shot"                    # no mapping was trained (10 s)
+    adapted = replace(prof, adapted=True, report={k: v for k, v in prof.report.items() if k != "auto"})
+    assert adapted.auto_mode == "adapted"                   # tuned before the choice was recorded
+    chose = replace(adapted, report={**adapted.report, "auto": "zero-shot"})
+    assert chose.auto_mode == "zero-shot"
+    assert PiperWorld._mode(VoiceConfig(mode="auto"), chose) == "zero-shot"
+    assert PiperWorld._mode(VoiceConfig(mode="adapted"), chose) == "adapted"   # asked for by name: given
 
 
 def test_tuning_scores_each_sentence_on_its_own():

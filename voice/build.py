@@ -85,11 +85,10 @@ def build(name: str, clips: list[Clip], cfg: VoiceConfig, piper: PiperTTS,
         if mapper is not None:
             mapper.gv_weight = cfg.adapt_gv
         t1 = time.monotonic()
-        strengths, weights, trials = tune(piper, zs, mapper, np.concatenate([c.audio for c in clips]),
-                                          clamp_rate(rate), frame_ms=cfg.frame_ms,
-                                          exemplars=exemplar.Matcher(pool), k=cfg.exemplar_k)
-        report.update(strengths=strengths, exemplar=weights, trials=trials,
-                      tune_seconds=round(time.monotonic() - t1, 1))
+        tuned = tune(piper, zs, mapper, np.concatenate([c.audio for c in clips]), clamp_rate(rate),
+                     frame_ms=cfg.frame_ms, exemplars=exemplar.Matcher(pool), k=cfg.exemplar_k)
+        report.update(strengths=tuned.strengths, exemplar=tuned.exemplar, trials=tuned.trials,
+                      auto=tuned.auto, tune_seconds=round(time.monotonic() - t1, 1))
     return _save(name, clips, cfg, piper, zs, rate, mapper, pool, report, root)
 
 

@@ -20,7 +20,8 @@ MODES = ("auto", "plain", "zero-shot", "adapted")
 class VoiceConfig:
     backend: str = "piper-world"   # offline default; "xtts": Coqui XTTS-v2 from a checkpoint folder
     profile: str = "instructor"    # the enrolled voice profile's name (LECTERN_HOME/voice/<profile>)
-    mode: str = "auto"             # auto: adapted when the profile has a trained mapping, else zero-shot
+    mode: str = "auto"             # auto: adapted when the profile has a trained mapping, unless
+                                   # enrollment's tuning found zero-shot more alike; else zero-shot
     # Conversion strength: 1.0 moves the spectral envelope all the way to the
     # mapped one. None: the strength chosen at enrollment (voice/tune.py: the
     # most alike whose Whisper WER stays within 0.10), else 1.0 / 0.6, the

@@ -59,6 +59,14 @@ class Profile:
     def seconds(self) -> float:
         return sum(c.end - c.start for c in self.clips)
 
+    @property
+    def auto_mode(self) -> str:
+        """The mode "auto" speaks in: adapted where it was trained, unless enrollment's tuning
+        found zero-shot more alike (tune.preferred_mode; older profiles did not record it)."""
+        if not self.adapted or self.report.get("auto") == "zero-shot":
+            return "zero-shot"
+        return "adapted"
+
     def ref_paths(self) -> list[Path]:
         return [self.folder / c.file for c in self.clips]
 

@@ -75,7 +75,7 @@ class PiperWorld:
             raise ProfileError(f"voice profile {profile.name!r} has no adaptation "
                                "(enroll with transcribed speech, at least 20 s)")
         if cfg.mode == "auto":
-            return "adapted" if profile.adapted else "zero-shot"
+            return profile.auto_mode
         return cfg.mode
 
     @staticmethod

@@ -104,10 +104,34 @@ def _best(trials: list[Trial], limit: float) -> Trial:
     return [t for t in ok if t.likeness >= top - LIKENESS_TIE][-1]
 
 
+def preferred_mode(chosen: dict[str, Trial], limit: float) -> str:
+    """The mode "auto" speaks in: adapted, unless zero-shot's tuned setting is clearly more alike.
+
+    The trained mapping is the better model, but tuning may have had to turn it far down to
+    stay intelligible. Measured on the physics lecturer (bench/voice.py --instructors lewin):
+    adapted passed only at strength 0.3 (likeness here 0.680, zero-shot 0.699), and on the
+    held-out lecture it was 0.660 against zero-shot's 0.681. A setting that failed the WER
+    limit (none of its mode passed) loses to one that passed.
+    """
+    if "adapted" not in chosen:
+        return "zero-shot"
+    a, z = chosen["adapted"], chosen["zero-shot"]
+    if (a.wer <= limit) != (z.wer <= limit):
+        return "adapted" if a.wer <= limit else "zero-shot"
+    return "zero-shot" if z.likeness > a.likeness + LIKENESS_TIE else "adapted"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    strengths: dict[str, float]     # {"zero-shot": strength, "adapted": ...}
+    exemplar: dict[str, float]      # {mode: exemplar weight}
+    trials: list[dict]              # every trial, and the plain voice's WER and the limit
+    auto: str                       # the mode "auto" speaks in (preferred_mode)
+
+
 def tune(piper, zs: convert.ZeroShotMap, mapper, reference: np.ndarray, length_scale: float,
-         rate: int = 16000, frame_ms: float = world.FRAME_MS, exemplars=None,
-         k: int = 8) -> tuple[dict[str, float], dict[str, float], list[dict]]:
-    """{"zero-shot": strength, "adapted": ...}, {mode: exemplar weight} and the trials behind them."""
+         rate: int = 16000, frame_ms: float = world.FRAME_MS, exemplars=None, k: int = 8) -> Tuning:
+    """Each mode's strength and exemplar weight, the trials behind them, and auto's mode."""
     from . import resemblyzer_encoder as enc
     texts = list(VALIDATION_TEXTS)
     # one sentence per call and analysed as the voice will convert them (synth.py, CPU)
@@ -130,5 +154,6 @@ def tune(piper, zs: convert.ZeroShotMap, mapper, reference: np.ndarray, length_s
         log.info("conversion trial %s", trials[-1])
     chosen = {mode: _best([t for t in trials if t.mode == mode], limit)
               for mode in ("zero-shot", "adapted") if any(t.mode == mode for t in trials)}
-    return ({m: t.strength for m, t in chosen.items()}, {m: t.exemplar for m, t in chosen.items()},
-            [asdict(t) for t in trials] + [{"mode": "plain", "wer": plain_wer, "limit": limit}])
+    return Tuning({m: t.strength for m, t in chosen.items()}, {m: t.exemplar for m, t in chosen.items()},
+                  [asdict(t) for t in trials] + [{"mode": "plain", "wer": plain_wer, "limit": limit}],
+                  preferred_mode(chosen, limit))
