@@ -95,7 +95,10 @@ def main() -> None:
               "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
               "embedding": embedding(Library(a.library))}
     if a.voice_root:
-        report["xtts"] = xtts(a.voice_root, a.profile)
+        try:
+            report["xtts"] = xtts(a.voice_root, a.profile)
+        except Exception as e:  # keep the embedding figures when the XTTS stack is incomplete
+            report["xtts"] = {"error": f"{type(e).__name__}: {e}"}
     if a.json:
         print(json.dumps(report, indent=1))
         return
@@ -104,7 +107,9 @@ def main() -> None:
     print(f"embedding {e['passages']} passages ({e['model']}): " + ", ".join(
         f"{k.replace('_passages_per_s', '')} {v}/s" for k, v in e.items() if k.endswith("_per_s"))
         + f"; auto = {e['device_auto']}; max |GPU - CPU| = {e['max_abs_diff']:.2e}")
-    if "xtts" in report:
+    if "error" in report.get("xtts", {}):
+        print(f"xtts: failed: {report['xtts']['error']}")
+    elif "xtts" in report:
         x = report["xtts"]
         print(f"xtts (tiny, random) on {x['device']}: loaded in {x['load_s']} s, first piece "
               f"{x['first_piece_s']} s, sentence {x['sentence_s']} s in {x['pieces']} pieces")
