@@ -1,6 +1,6 @@
 """Benchmark of the instructor's voice: likeness, intelligibility, speed.
 
-Two instructors, each enrolled on some of their speech and measured on held-out speech:
+Two instructors (a third on request), each enrolled on some of their speech and measured on held-out speech:
   lj:     LJSpeech clips 1-5 (with metadata_wav.csv text) enrolled, 6-8 held out;
   sonnet: the LibriVox sonnet reader, p002 + p003 (with .txt) enrolled, sonnet001 held out;
   lewin (only when asked for): the physics lecture, its first 131 s enrolled, the next 52 s held out.

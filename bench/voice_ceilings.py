@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from bench import voice as vb  # noqa: E402  (instructors, similarity and WER as the bench has them)
 
 RATE = 16000
-DIMS = 40
+DIMS = 40   # VoiceConfig.envelope_dims, as enrollment codes envelopes
 
 
 def _aligned(src, tgt, zs) -> np.ndarray:
@@ -82,15 +82,17 @@ def ceilings(ins: vb.Instructor, strength: float) -> None:
     from voice.piper_tts import PiperTTS
     from voice import enroll as en
     from voice.config import VoiceConfig
+    cfg = VoiceConfig()
     # the clips enrollment cuts (5-15 s, each with its words), as the mapper trains on them
-    clips = [c for f, t in ins.enroll for c in en.from_file(f, VoiceConfig(), text=t)]
+    clips = [c for f, t in ins.enroll for c in en.from_file(f, cfg, text=t)]
     texts = [c.text for c in clips]
     tgt = [world.analyze(c.audio, RATE, harvest=True) for c in clips]
     src = [world.analyze(a, RATE) for a in PiperTTS().synthesize_batch(texts)]
     zs = convert.estimate(convert.stats(src), convert.stats(tgt), RATE)
     coded = [world.encode_envelope(np.exp(convert.zero_shot_log_envelope(f, zs, 1.0)), RATE, DIMS) for f in src]
-    mapper, _ = adapt.train(coded, [world.encode_envelope(f.sp, RATE, DIMS) for f in tgt], DIMS, 0, 256, 30)
-    mapper.gv_weight = 0.5
+    mapper, _ = adapt.train(coded, [world.encode_envelope(f.sp, RATE, DIMS) for f in tgt], DIMS,
+                            cfg.adapt_context, cfg.adapt_hidden, cfg.adapt_epochs)
+    mapper.gv_weight = cfg.adapt_gv   # as enrollment sets it (build.py)
     held = np.concatenate([decode(p) for p, _ in ins.held])
     audio: dict[str, list[np.ndarray]] = {}
     for s, t in zip(src, tgt):
