@@ -78,7 +78,7 @@ def variants(src, tgt, idx, zs, mapper, strength) -> dict:
 
 def ceilings(ins: vb.Instructor, strength: float) -> None:
     from ingest.media import decode
-    from voice import adapt, convert, world
+    from voice import adapt, build, convert, world
     from voice.piper_tts import PiperTTS
     from voice import enroll as en
     from voice.config import VoiceConfig
@@ -86,8 +86,7 @@ def ceilings(ins: vb.Instructor, strength: float) -> None:
     # the clips enrollment cuts (5-15 s, each with its words), as the mapper trains on them
     clips = [c for f, t in ins.enroll for c in en.from_file(f, cfg, text=t)]
     texts = [c.text for c in clips]
-    tgt = [world.analyze(c.audio, RATE, harvest=True) for c in clips]
-    src = [world.analyze(a, RATE) for a in PiperTTS().synthesize_batch(texts)]
+    tgt, src, _ = build.measure(clips, PiperTTS())   # analysed as enrollment analyses them
     zs = convert.estimate(convert.stats(src), convert.stats(tgt), RATE)
     coded = [world.encode_envelope(np.exp(convert.zero_shot_log_envelope(f, zs, 1.0)), RATE, DIMS) for f in src]
     mapper, _ = adapt.train(coded, [world.encode_envelope(f.sp, RATE, DIMS) for f in tgt], DIMS,

@@ -50,9 +50,8 @@ def voice_enroll(lib: Library, args: argparse.Namespace) -> int:
         print(f"lectern: voice enroll: {e}", file=sys.stderr)
         return 1
     sources = sorted({c.source for c in prof.clips})
-    mode = f"adapted, speaks {prof.auto_mode}" if prof.adapted else "zero-shot"
     print(f"enrolled voice {prof.name!r}: {len(prof.clips)} clips, {prof.seconds:.0f} s from "
-          f"{len(sources)} source(s); {mode}; base voice {prof.base_voice}")
+          f"{len(sources)} source(s); {prof.modes}; base voice {prof.base_voice}")
     if prof.report.get("adapt_skipped"):
         print(f"note: no adaptation: {prof.report['adapt_skipped']}")
     print(f"profile: {prof.folder}  ({LABEL})")

@@ -329,7 +329,8 @@ def test_auto_speaks_adapted_unless_tuning_found_zero_shot_clearly_more_alike(lj
     adapted = replace(prof, adapted=True, report={k: v for k, v in prof.report.items() if k != "auto"})
     assert adapted.auto_mode == "adapted"                   # tuned before the choice was recorded
     chose = replace(adapted, report={**adapted.report, "auto": "zero-shot"})
-    assert chose.auto_mode == "zero-shot"
+    assert chose.auto_mode == "zero-shot" and chose.modes == "adapted, speaks zero-shot"
+    assert prof.modes == "zero-shot"
     assert PiperWorld._mode(VoiceConfig(mode="auto"), chose) == "zero-shot"
     assert PiperWorld._mode(VoiceConfig(mode="adapted"), chose) == "adapted"   # asked for by name: given
 

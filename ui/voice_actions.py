@@ -81,7 +81,7 @@ def start_build(lib: Library, runner: JobRunner, clips: list,
         job.say(f"building voice profile {cfg.profile!r} from {len(clips)} clip(s), "
                 f"{sum(c.seconds for c in clips):.0f} s")
         prof = build(cfg.profile, clips, cfg, PiperTTS(cfg.piper_model, resolve_device(cfg)), lib.root)
-        job.say(f"profile built: {'adapted, speaks ' + prof.auto_mode if prof.adapted else 'zero-shot'}, "
+        job.say(f"profile built: {prof.modes}, "
                 f"{prof.seconds:.0f} s of reference speech")
         on_done()
         job.say("students now hear the new voice")

@@ -67,6 +67,11 @@ class Profile:
             return "zero-shot"
         return "adapted"
 
+    @property
+    def modes(self) -> str:
+        """What enrollment built and what "auto" speaks, for messages: "adapted, speaks zero-shot"."""
+        return f"adapted, speaks {self.auto_mode}" if self.adapted else "zero-shot"
+
     def ref_paths(self) -> list[Path]:
         return [self.folder / c.file for c in self.clips]
 
