@@ -28,6 +28,13 @@ mapper's resemblyzer similarity (LJSpeech 0.776 -> 0.775-0.777, sonnet reader 0.
 what the ceilings hold is the prosody of each sound in context, which only a model that
 knows what is being said could predict (the same held on the bench's held-out sentences,
 and for aperiodicity taken from the k nearest enrolled frames instead of a mean).
+Last, whether this much speech could train such a model: the instructor's loudness and F0
+of each frame predicted from Piper's frames around it, on clips left out (predictability()).
+Measured: loudness error 0.87 (LJSpeech) and 0.99 (sonnet reader) of a constant's from
+Piper's own loudness, 0.96 / 1.08 from a ridge regression on Piper's frames; F0 1.00 / 0.99
+and 1.11 / 1.03. Piper's intonation says nothing about the instructor's on the same words,
+and 0.5-2 minutes of speech do not teach it: that needs a model trained on far more of the
+instructor (or a neural cloning model, the XTTS backend).
 
 sim-R / sim-D as in bench/voice.py; WER: faster-whisper base on each sentence
 against its text (the ceilings must stay intelligible to mean anything).
@@ -140,6 +147,51 @@ def variants(src, tgt, idx, zs, mapper, strength, stats) -> dict:
     }
 
 
+def _frames(src, tgt, idx, zs) -> tuple:
+    """Per Piper frame: its coded envelope with context, and (Piper, instructor) loudness and F0 z-score.
+
+    Context: 8 frames either side, every 4th (+-160 ms), as a prosody model would see the sounds around.
+    """
+    from voice import world
+    def rel(f, st):   # loudness relative to the clip's voiced median, F0 as the voice's z-score
+        c = world.encode_envelope(f.sp, RATE, DIMS)
+        c[:, 0] -= np.median(c[f.voiced, 0])
+        z = np.where(f.voiced, (np.log(np.where(f.voiced, f.f0, 1.0)) - st.lf0_mean) / st.lf0_std, 0.0)
+        return c, z
+    (c, z), (ct, zt) = rel(src, zs.source), rel(tgt, zs.target)
+    ctx = np.clip(np.arange(len(c))[:, None] + 4 * np.arange(-8, 9)[None], 0, len(c) - 1)
+    x = np.concatenate([c[ctx].reshape(len(c), -1), src.voiced[ctx], z[ctx]], 1)
+    both = src.voiced & tgt.voiced[idx]
+    return x, {"loudness": (c[:, 0], ct[idx, 0], src.voiced), "F0": (z, zt[idx], both)}
+
+
+def predictability(frames: list[tuple]) -> None:
+    """Can the instructor's loudness and F0 per sound be predicted from Piper's frames?
+
+    Leave one clip out: a ridge regression (strongly regularised: it has ~700 inputs) on
+    Piper's frames with context, and Piper's own value linearly rescaled, each as the
+    error on the left-out clip over the error of a constant (the instructor's mean).
+    Below 1.0 is what a prosody model trained on this much speech could learn.
+    """
+    for part in ("loudness", "F0"):
+        err = np.zeros(3)
+        for k in range(len(frames)):
+            rest = [f for i, f in enumerate(frames) if i != k]
+            mask = np.concatenate([f[1][part][2] for f in rest])
+            x = np.concatenate([f[0] for f in rest])[mask]
+            own = np.concatenate([f[1][part][0] for f in rest])[mask]
+            y = np.concatenate([f[1][part][1] for f in rest])[mask]
+            mu, sd = x.mean(0), x.std(0) + 1e-6
+            xn = (x - mu) / sd
+            w = np.linalg.solve(xn.T @ xn + 1e4 * np.eye(x.shape[1]), xn.T @ (y - y.mean()))
+            xk, (ownk, yk, mk) = frames[k][0], frames[k][1][part]
+            line = np.polyfit(own, y, 1)
+            err += [((yk[mk] - y.mean()) ** 2).sum(), ((yk[mk] - np.polyval(line, ownk[mk])) ** 2).sum(),
+                    ((yk[mk] - ((xk[mk] - mu) / sd @ w + y.mean())) ** 2).sum()]
+        print(f"instructor's {part:8} per frame, left-out clips, error / a constant's: "
+              f"Piper's own value {err[1] / err[0]:.2f}, ridge on Piper's frames {err[2] / err[0]:.2f}", flush=True)
+
+
 def ceilings(ins: vb.Instructor, strength: float) -> None:
     from ingest.media import decode
     from voice import adapt, build, convert, world
@@ -159,8 +211,11 @@ def ceilings(ins: vb.Instructor, strength: float) -> None:
     held = np.concatenate([decode(p) for p, _ in ins.held])
     stats = (statistics(src), statistics(tgt))
     audio: dict[str, list[np.ndarray]] = {}
+    frames = []
     for s, t in zip(src, tgt):
-        for name, f in variants(s, t, _aligned(s, t, zs), zs, mapper, strength, stats).items():
+        idx = _aligned(s, t, zs)
+        frames.append(_frames(s, t, idx, zs))
+        for name, f in variants(s, t, idx, zs, mapper, strength, stats).items():
             y = world.synthesize(f)
             audio.setdefault(name, []).append(y * (0.9 / max(float(np.abs(y).max()), 1e-6)))
     print(f"\n## {ins.name}: {len(texts)} enrollment clips ({sum(c.seconds for c in clips):.0f} s), compared with the held-out speech\n"
@@ -168,6 +223,7 @@ def ceilings(ins: vb.Instructor, strength: float) -> None:
     for name, parts in audio.items():
         r, d = vb.sims(np.concatenate(parts), held)
         print(f"{name:26} {r:6.3f} {d:6.3f} {vb.wer(parts, texts):6.3f}", flush=True)
+    predictability(frames)
 
 
 def main() -> None:
