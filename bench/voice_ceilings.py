@@ -24,22 +24,28 @@ ones and the result is compared with the held-out real speech, like the bench:
 The ceilings are frame by frame: the instructor's loudness, F0 and excitation of each sound
 of these very sentences. Measured 2026-11-30: the statistics rows stay within 0.007 of the
 mapper's resemblyzer similarity (LJSpeech 0.776 -> 0.775-0.777, sonnet reader 0.618 ->
-0.618-0.625; d-vector within 0.015), against +0.05 to +0.16 for the aligned frames, so
+0.618-0.625, physics lecturer 0.700 -> 0.698-0.701; d-vector within 0.015), against +0.05 to +0.16 for the aligned frames, so
 what the ceilings hold is the prosody of each sound in context, which only a model that
 knows what is being said could predict (the same held on the bench's held-out sentences,
 and for aperiodicity taken from the k nearest enrolled frames instead of a mean).
 Last, whether this much speech could train such a model: the instructor's loudness and F0
 of each frame predicted from Piper's frames around it, on clips left out (predictability()).
-Measured: loudness error 0.87 (LJSpeech) and 0.99 (sonnet reader) of a constant's from
-Piper's own loudness, 0.96 / 1.08 from a ridge regression on Piper's frames; F0 1.00 / 0.99
-and 1.11 / 1.03. Piper's intonation says nothing about the instructor's on the same words,
+Measured: loudness error 0.87 (LJSpeech), 0.99 (sonnet reader) and 0.98 (physics lecturer)
+of a constant's from Piper's own loudness, 0.96 / 1.08 / 1.00 from a ridge regression on
+Piper's frames; F0 1.00 / 0.99 / 1.01 and 1.11 / 1.03 / 1.07. Piper's intonation says nothing about the instructor's on the same words,
 and 0.5-2 minutes of speech do not teach it: that needs a model trained on far more of the
 instructor (or a neural cloning model, the XTTS backend).
+
+--curve: the adapted voice (mapper at --strength) on the held-out speech's own text against
+a quarter, half, three quarters and all of the enrollment clips. Measured 2026-11-30
+(resemblyzer): LJSpeech 10 s 0.748, 34 s 0.776; sonnet reader 23 s 0.598, 101 s 0.595;
+physics lecturer 28 s 0.681, 120 s 0.700. The envelope mapping has what it can learn from
+tens of seconds; more of the same speech does not lift it toward 0.80.
 
 sim-R / sim-D as in bench/voice.py; WER: faster-whisper base on each sentence
 against its text (the ceilings must stay intelligible to mean anything).
 
-    .venv/bin/python bench/voice_ceilings.py [--instructors lj sonnet] [--strength 0.6]
+    .venv/bin/python bench/voice_ceilings.py [--instructors lj sonnet lewin] [--strength 0.6] [--curve]
 """
 
 from __future__ import annotations
@@ -192,9 +198,38 @@ def predictability(frames: list[tuple]) -> None:
               f"Piper's own value {err[1] / err[0]:.2f}, ridge on Piper's frames {err[2] / err[0]:.2f}", flush=True)
 
 
-def ceilings(ins: vb.Instructor, strength: float) -> None:
+def _mapper(src, tgt, zs, cfg):
+    """The envelope mapping trained as enrollment trains it (build.py)."""
+    from voice import adapt, convert, world
+    coded = [world.encode_envelope(np.exp(convert.zero_shot_log_envelope(f, zs, 1.0)), RATE, DIMS) for f in src]
+    mapper, _ = adapt.train(coded, [world.encode_envelope(f.sp, RATE, DIMS) for f in tgt], DIMS,
+                            cfg.adapt_context, cfg.adapt_hidden, cfg.adapt_epochs)
+    mapper.gv_weight = cfg.adapt_gv
+    return mapper
+
+
+def curve(ins: vb.Instructor, clips, src, tgt, piper, cfg, strength: float) -> None:
+    """Adapted likeness to the held-out speech (its own text) against seconds of enrollment."""
     from ingest.media import decode
-    from voice import adapt, build, convert, world
+    from voice import convert, world
+    held = np.concatenate([decode(p) for p, _ in ins.held])
+    feats = [world.analyze(a, RATE, frame_ms=cfg.frame_ms) for a in piper.synthesize_batch([t for _, t in ins.held])]
+    order = np.random.default_rng(0).permutation(len(clips))
+    print(f"{'enrollment':26} {'sim-R':>6} {'sim-D':>6}   (adapted {strength:.2f}, held-out text)")
+    for share in (0.25, 0.5, 0.75, 1.0):
+        pick = order[:max(1, round(len(clips) * share))]
+        s, t = [src[i] for i in pick], [tgt[i] for i in pick]
+        zs = convert.estimate(convert.stats(s), convert.stats(t), RATE)
+        mapper = _mapper(s, t, zs, cfg)
+        out = [world.synthesize(convert.convert(f, zs, strength, mapper)) for f in feats]
+        r, d = vb.sims(np.concatenate(out), held)
+        label = f"{len(pick)} clips, {sum(clips[i].seconds for i in pick):.0f} s"
+        print(f"{label:26} {r:6.3f} {d:6.3f}", flush=True)
+
+
+def ceilings(ins: vb.Instructor, strength: float, with_curve: bool = False) -> None:
+    from ingest.media import decode
+    from voice import build, convert, world
     from voice.piper_tts import PiperTTS
     from voice import enroll as en
     from voice.config import VoiceConfig
@@ -202,12 +237,10 @@ def ceilings(ins: vb.Instructor, strength: float) -> None:
     # the clips enrollment cuts (5-15 s, each with its words), as the mapper trains on them
     clips = [c for f, t in ins.enroll for c in en.from_file(f, cfg, text=t)]
     texts = [c.text for c in clips]
-    tgt, src, _ = build.measure(clips, PiperTTS())   # analysed as enrollment analyses them
+    piper = PiperTTS()
+    tgt, src, _ = build.measure(clips, piper)   # analysed as enrollment analyses them
     zs = convert.estimate(convert.stats(src), convert.stats(tgt), RATE)
-    coded = [world.encode_envelope(np.exp(convert.zero_shot_log_envelope(f, zs, 1.0)), RATE, DIMS) for f in src]
-    mapper, _ = adapt.train(coded, [world.encode_envelope(f.sp, RATE, DIMS) for f in tgt], DIMS,
-                            cfg.adapt_context, cfg.adapt_hidden, cfg.adapt_epochs)
-    mapper.gv_weight = cfg.adapt_gv   # as enrollment sets it (build.py)
+    mapper = _mapper(src, tgt, zs, cfg)
     held = np.concatenate([decode(p) for p, _ in ins.held])
     stats = (statistics(src), statistics(tgt))
     audio: dict[str, list[np.ndarray]] = {}
@@ -224,17 +257,23 @@ def ceilings(ins: vb.Instructor, strength: float) -> None:
         r, d = vb.sims(np.concatenate(parts), held)
         print(f"{name:26} {r:6.3f} {d:6.3f} {vb.wer(parts, texts):6.3f}", flush=True)
     predictability(frames)
+    if with_curve:
+        curve(ins, clips, src, tgt, piper, cfg, strength)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--instructors", nargs="+", default=["lj", "sonnet"], choices=["lj", "sonnet"])
+    ap.add_argument("--instructors", nargs="+", default=["lj", "sonnet"], choices=["lj", "sonnet", "lewin"])
     ap.add_argument("--strength", type=float, default=0.6, help="the mapper row's strength")
+    ap.add_argument("--curve", action="store_true", help="also: adapted likeness against seconds of enrollment")
     args = ap.parse_args()
+    import tempfile
+
     import ctranslate2
     ctranslate2.set_random_seed(0)
     for name in args.instructors:
-        ceilings(vb.instructors()[name], args.strength)
+        ins = vb._lewin(Path(tempfile.mkdtemp(prefix="lectern-ceilings-"))) if name == "lewin" else vb.instructors()[name]
+        ceilings(ins, args.strength, args.curve)
 
 
 if __name__ == "__main__":
