@@ -95,6 +95,11 @@ def _lewin(folder: Path) -> Instructor:
                       [save("held", i, g) for i, g in enumerate(held)])
 
 
+def instructor(name: str, folder: Path) -> Instructor:
+    """An instructor by name; the lecturer's clips are cut into `folder`."""
+    return _lewin(folder) if name == "lewin" else instructors()[name]
+
+
 def other_speakers(exclude: str) -> dict[str, np.ndarray]:
     """Every other real voice in shared/audio (the impostors)."""
     from ingest.media import decode
@@ -239,7 +244,7 @@ def main() -> None:
     root = args.out or Path(tempfile.mkdtemp(prefix="lectern-voice-bench-"))
     print(f"# voice bench ({time.strftime('%Y-%m-%d %H:%M')} UTC), profiles in {root}")
     for name in args.instructors:
-        ins = _lewin(root) if name == "lewin" else instructors()[name]
+        ins = instructor(name, root)
         for line in bench(ins, root, args.strengths):
             print(line, flush=True)
 

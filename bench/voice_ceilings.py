@@ -24,17 +24,19 @@ ones and the result is compared with the held-out real speech, like the bench:
 The ceilings are frame by frame: the instructor's loudness, F0 and excitation of each sound
 of these very sentences. Measured 2026-11-30: the statistics rows stay within 0.007 of the
 mapper's resemblyzer similarity (LJSpeech 0.776 -> 0.775-0.777, sonnet reader 0.618 ->
-0.618-0.625, physics lecturer 0.700 -> 0.698-0.701; d-vector within 0.015), against +0.05 to +0.16 for the aligned frames, so
-what the ceilings hold is the prosody of each sound in context, which only a model that
-knows what is being said could predict (the same held on the bench's held-out sentences,
-and for aperiodicity taken from the k nearest enrolled frames instead of a mean).
+0.618-0.625, physics lecturer 0.700 -> 0.698-0.701; d-vector within 0.015), against
++0.05 to +0.16 for the aligned frames, so what the ceilings hold is the prosody of each
+sound in context, which only a model that knows what is being said could predict (the
+same held on the bench's held-out sentences, and for aperiodicity taken from the k
+nearest enrolled frames instead of a mean).
 Last, whether this much speech could train such a model: the instructor's loudness and F0
 of each frame predicted from Piper's frames around it, on clips left out (predictability()).
 Measured: loudness error 0.87 (LJSpeech), 0.99 (sonnet reader) and 0.98 (physics lecturer)
 of a constant's from Piper's own loudness, 0.96 / 1.08 / 1.00 from a ridge regression on
-Piper's frames; F0 1.00 / 0.99 / 1.01 and 1.11 / 1.03 / 1.07. Piper's intonation says nothing about the instructor's on the same words,
-and 0.5-2 minutes of speech do not teach it: that needs a model trained on far more of the
-instructor (or a neural cloning model, the XTTS backend).
+Piper's frames; F0 1.00 / 0.99 / 1.01 and 1.11 / 1.03 / 1.07. Piper's intonation says
+nothing about the instructor's on the same words, and 0.5-2 minutes of speech do not
+teach it: that needs a model trained on far more of the instructor (or a neural cloning
+model, the XTTS backend).
 
 --curve: the adapted voice (mapper at --strength) on the held-out speech's own text against
 a quarter, half, three quarters and all of the enrollment clips. Measured 2026-11-30
@@ -53,6 +55,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,10 +95,15 @@ def _log_ap(f) -> np.ndarray:
     return np.log(np.clip(f.ap, 1e-4, 1.0))
 
 
+def _position(voiced: np.ndarray) -> np.ndarray:
+    """Each frame's place in the utterance's voiced span, in STEPS (0 at its first voiced frame)."""
+    vi = np.flatnonzero(voiced)
+    return (np.arange(len(voiced)) - vi[0]) * STEPS / max(vi[-1] - vi[0] + 1, 1)
+
+
 def _course(f, values: np.ndarray) -> np.ndarray:
     """Mean of values (one per voiced frame, utterance mean removed) in each STEPS-th of the voiced span."""
-    vi = np.flatnonzero(f.voiced)
-    step = ((vi - vi[0]) * STEPS // max(vi[-1] - vi[0] + 1, 1)).clip(0, STEPS - 1)
+    step = np.floor(_position(f.voiced)[f.voiced]).astype(int).clip(0, STEPS - 1)
     return np.array([values[step == b].mean() if (step == b).any() else 0.0 for b in range(STEPS)])
 
 
@@ -119,8 +127,7 @@ def with_statistics(g, src, s: dict, t: dict, part: str):
     from voice import world
     if src.voiced.sum() <= 20:
         return g
-    vi = np.flatnonzero(src.voiced)
-    pos = (np.arange(len(src.f0)) - vi[0]) * STEPS / max(vi[-1] - vi[0] + 1, 1) - 0.5
+    pos = _position(src.voiced) - 0.5   # each step's value sits at its middle
     course = lambda key: np.interp(pos, np.arange(STEPS), t[key] - s[key])  # noqa: E731
     if part == "ap":
         ap = np.exp(_log_ap(src) + np.where(src.voiced[:, None], t["ap"] - s["ap"], 0.0))
@@ -153,7 +160,20 @@ def variants(src, tgt, idx, zs, mapper, strength, stats) -> dict:
     }
 
 
-def _frames(src, tgt, idx, zs) -> tuple:
+class Series(NamedTuple):
+    """One prosodic value per Piper frame: Piper's own, the instructor's aligned, where both count."""
+
+    piper: np.ndarray
+    instructor: np.ndarray
+    mask: np.ndarray
+
+
+class Frames(NamedTuple):
+    inputs: np.ndarray            # Piper's frames with context (frames x ~700)
+    series: dict[str, Series]     # "loudness", "F0"
+
+
+def _frames(src, tgt, idx, zs) -> Frames:
     """Per Piper frame: its coded envelope with context, and (Piper, instructor) loudness and F0 z-score.
 
     Context: 8 frames either side, every 4th (+-160 ms), as a prosody model would see the sounds around.
@@ -168,10 +188,10 @@ def _frames(src, tgt, idx, zs) -> tuple:
     ctx = np.clip(np.arange(len(c))[:, None] + 4 * np.arange(-8, 9)[None], 0, len(c) - 1)
     x = np.concatenate([c[ctx].reshape(len(c), -1), src.voiced[ctx], z[ctx]], 1)
     both = src.voiced & tgt.voiced[idx]
-    return x, {"loudness": (c[:, 0], ct[idx, 0], src.voiced), "F0": (z, zt[idx], both)}
+    return Frames(x, {"loudness": Series(c[:, 0], ct[idx, 0], src.voiced), "F0": Series(z, zt[idx], both)})
 
 
-def predictability(frames: list[tuple]) -> None:
+def predictability(frames: list[Frames]) -> None:
     """Can the instructor's loudness and F0 per sound be predicted from Piper's frames?
 
     Leave one clip out: a ridge regression (strongly regularised: it has ~700 inputs) on
@@ -183,14 +203,14 @@ def predictability(frames: list[tuple]) -> None:
         err = np.zeros(3)
         for k in range(len(frames)):
             rest = [f for i, f in enumerate(frames) if i != k]
-            mask = np.concatenate([f[1][part][2] for f in rest])
-            x = np.concatenate([f[0] for f in rest])[mask]
-            own = np.concatenate([f[1][part][0] for f in rest])[mask]
-            y = np.concatenate([f[1][part][1] for f in rest])[mask]
+            mask = np.concatenate([f.series[part].mask for f in rest])
+            x = np.concatenate([f.inputs for f in rest])[mask]
+            own = np.concatenate([f.series[part].piper for f in rest])[mask]
+            y = np.concatenate([f.series[part].instructor for f in rest])[mask]
             mu, sd = x.mean(0), x.std(0) + 1e-6
             xn = (x - mu) / sd
             w = np.linalg.solve(xn.T @ xn + 1e4 * np.eye(x.shape[1]), xn.T @ (y - y.mean()))
-            xk, (ownk, yk, mk) = frames[k][0], frames[k][1][part]
+            xk, (ownk, yk, mk) = frames[k].inputs, frames[k].series[part]
             line = np.polyfit(own, y, 1)
             err += [((yk[mk] - y.mean()) ** 2).sum(), ((yk[mk] - np.polyval(line, ownk[mk])) ** 2).sum(),
                     ((yk[mk] - ((xk[mk] - mu) / sd @ w + y.mean())) ** 2).sum()]
@@ -272,8 +292,7 @@ def main() -> None:
     import ctranslate2
     ctranslate2.set_random_seed(0)
     for name in args.instructors:
-        ins = vb._lewin(Path(tempfile.mkdtemp(prefix="lectern-ceilings-"))) if name == "lewin" else vb.instructors()[name]
-        ceilings(ins, args.strength, args.curve)
+        ceilings(vb.instructor(name, Path(tempfile.mkdtemp(prefix="lectern-ceilings-"))), args.strength, args.curve)
 
 
 if __name__ == "__main__":
