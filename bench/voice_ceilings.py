@@ -89,6 +89,7 @@ def _with_loudness(sp: np.ndarray, like: np.ndarray, fft_size: int) -> np.ndarra
 
 
 STEPS = 8   # the utterance cut into this many equal stretches of its voiced span
+MIN_VOICED = 21   # frames: an utterance with fewer voiced frames has no statistics worth taking
 
 
 def _log_ap(f) -> np.ndarray:
@@ -111,7 +112,7 @@ def statistics(feats) -> dict:
     """A voice's per-utterance statistics: voiced log-aperiodicity, loudness spread and course, F0 course."""
     from voice import world
     ap, spread, c0, f0 = [], [], [], []
-    for f in (f for f in feats if f.voiced.sum() > 20):
+    for f in (f for f in feats if f.voiced.sum() >= MIN_VOICED):
         e = world.encode_envelope(f.sp, RATE, DIMS)[f.voiced, 0]
         lf = np.log(f.f0[f.voiced])
         ap.append(_log_ap(f)[f.voiced])
@@ -125,7 +126,7 @@ def statistics(feats) -> dict:
 def with_statistics(g, src, s: dict, t: dict, part: str):
     """g (a conversion of src) given the instructor's statistic `part` in place of Piper's."""
     from voice import world
-    if src.voiced.sum() <= 20:
+    if src.voiced.sum() < MIN_VOICED:
         return g
     pos = _position(src.voiced) - 0.5   # each step's value sits at its middle
     course = lambda key: np.interp(pos, np.arange(STEPS), t[key] - s[key])  # noqa: E731
@@ -228,11 +229,9 @@ def _mapper(src, tgt, zs, cfg):
     return mapper
 
 
-def curve(ins: vb.Instructor, clips, src, tgt, piper, cfg, strength: float) -> None:
-    """Adapted likeness to the held-out speech (its own text) against seconds of enrollment."""
-    from ingest.media import decode
+def curve(ins: vb.Instructor, held: np.ndarray, clips, src, tgt, piper, cfg, strength: float) -> None:
+    """Adapted likeness to the held-out speech (`held`, its text in ins) against seconds of enrollment."""
     from voice import convert, world
-    held = np.concatenate([decode(p) for p, _ in ins.held])
     feats = [world.analyze(a, RATE, frame_ms=cfg.frame_ms) for a in piper.synthesize_batch([t for _, t in ins.held])]
     order = np.random.default_rng(0).permutation(len(clips))
     print(f"{'enrollment':26} {'sim-R':>6} {'sim-D':>6}   (adapted {strength:.2f}, held-out text)")
@@ -278,7 +277,7 @@ def ceilings(ins: vb.Instructor, strength: float, with_curve: bool = False) -> N
         print(f"{name:26} {r:6.3f} {d:6.3f} {vb.wer(parts, texts):6.3f}", flush=True)
     predictability(frames)
     if with_curve:
-        curve(ins, clips, src, tgt, piper, cfg, strength)
+        curve(ins, held, clips, src, tgt, piper, cfg, strength)
 
 
 def main() -> None:
