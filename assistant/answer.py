@@ -1,10 +1,15 @@
 """The assistant: question -> (standalone query) -> retrieval -> streamed, cited answer.
 
-`stream` yields Token events as the model writes, then one Answer with the
-citations, whether it refused, and timings. When the best hit is less
-similar to the question than the calibrated threshold, the model is not
-asked at all: the answer is that the course does not cover it (fast, and a
-0.5B model given irrelevant excerpts tends to answer anyway).
+`stream` yields Token events as the answer is shown, then one Answer with the
+citations (each with the quote it rests on), whether it refused, and timings.
+
+Before the model is asked, the question must be answerable: the best hit
+similar enough, every rare term of the question somewhere in the course, and
+one excerpt sentence close enough to the question (a 0.5B model given
+excerpts that do not answer tends to answer anyway, from its own memory).
+While it writes, each sentence is shown only once grounding accepts it
+(assistant/gate.py). When nothing it wrote can be shown, or it says the
+excerpts do not answer, the answer is "not covered" with the closest moments.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ from dataclasses import dataclass, field
 
 from index.config import IndexConfig
 from index import terms
-from index.search import Hit, Retriever
+from index.search import Hit, Retriever, SearchResult
 from lectern.library import Library
 from lectern.llm import LLM, LLMError
 from lectern.llm import load as load_llm
 
-from . import prompt
+from . import grounding, prompt
 from .citations import Citation, Excerpt, LinkResolver, MarkerFilter
+from .gate import AnswerGate, SentenceCheck
 from .config import AssistantConfig, llm_config, load_config
 
 log = logging.getLogger(__name__)
@@ -45,9 +51,10 @@ class Token:
 class Timings:
     rewrite_s: float = 0.0
     retrieve_s: float = 0.0
-    first_token_s: float = 0.0   # from the question to the first character of the answer
+    first_token_s: float = 0.0   # from the question to the model's first token
     total_s: float = 0.0
     llm_used: bool = False       # False when refused before asking the model
+    first_shown_s: float = 0.0   # to the first sentence shown (it waits for its check)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,20 @@ class Answer:
     # The model hit max_tokens: the text ends at its last whole sentence (the
     # streamed tokens went on into the cut one; a reader of `text` never sees it).
     truncated: bool = False
+    # Refused: the closest moments of the lectures, each with its best sentence as quote.
+    related: tuple[Citation, ...] = ()
+    checks: tuple[SentenceCheck, ...] = ()   # what grounding did with each sentence written
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """What decides, before the model is asked, whether the lectures can answer."""
+
+    result: SearchResult
+    excerpts: list[Excerpt]          # empty: nothing similar enough to the question at all
+    similarity: float                # of the best hit
+    score: float = 0.0               # of the best excerpt sentence (with its neighbours)
+    missing: tuple[str, ...] = ()    # rare question terms the course never uses
 
 
 @dataclass
@@ -104,6 +125,7 @@ class Assistant:
     def warm(self) -> None:
         """Read the fixed system prefix into llama.cpp's cache before the first question."""
         self.llm.complete(prompt.answer_messages("hello", []), max_tokens=1)
+        grounding.warm()
 
     def ask(self, question: str, conversation: Conversation | None = None,
             video_ids: Sequence[str] | None = None) -> Answer:
@@ -122,51 +144,90 @@ class Assistant:
         log.info("follow-up %r rewritten as %r", question, query)
         return query
 
+    def answerability(self, query: str, video_ids: Sequence[str] | None = None) -> Answerability:
+        """Retrieval, the excerpts for the prompt, and the signals that decide whether to ask."""
+        res = self.retriever.search(query, self.cfg.retrieve_k, video_ids)
+        hits = [h for h in res.hits if self.links.valid(_as_excerpt(h))]
+        best = max((h.similarity for h in hits), default=0.0)
+        if not hits or best < self.cfg.min_similarity:
+            return Answerability(res, [], best)
+        ex = prompt.excerpts(hits[:self.cfg.pool], res.vector, self.retriever.index.embedder,
+                             self.cfg.excerpts, self.cfg.excerpt_words)
+        missing = grounding.missing_key_terms(
+            query, grounding.Evidence(h.chunk.text for h in hits), self.term_stats())
+        return Answerability(res, ex, best, max((e.score for e in ex), default=0.0), missing)
+
     def stream(self, question: str, conversation: Conversation | None = None,
                video_ids: Sequence[str] | None = None) -> Iterator[Token | Answer]:
         t0 = time.perf_counter()
         query = self.standalone(question, conversation)
         t_rewrite = time.perf_counter() - t0
-        res = self.retriever.search(query, self.cfg.retrieve_k, video_ids)
+        can = self.answerability(query, video_ids)
         t_retrieve = time.perf_counter() - t0 - t_rewrite
-        hits = [h for h in res.hits if self.links.valid(_as_excerpt(h))]
-        best = max((h.similarity for h in hits), default=0.0)
-        if not hits or best < self.cfg.min_similarity:
-            yield Token(prompt.NOT_COVERED)
-            took = time.perf_counter() - t0
-            yield Answer(question, query, prompt.NOT_COVERED, (), True,
-                         Timings(t_rewrite, t_retrieve, took, took), tuple(res.hits), best)
+        done = _Done(self, question, query, can.result, can.similarity, t0, t_rewrite, t_retrieve)
+        if not can.excerpts:
+            yield from done.refuse(prompt.NOT_COVERED, [])
             return
-        ex = prompt.excerpts(hits[:self.cfg.pool], res.vector, self.retriever.index.embedder,
-                             self.cfg.excerpts, self.cfg.excerpt_words)
+        ex = can.excerpts
+        # A rare term of the question the course never uses, or no sentence close enough
+        # to the question: the model is not asked.
+        if self.cfg.grounding and (can.missing or can.score < self.cfg.min_answer_score):
+            yield from done.refuse(prompt.not_covered(can.missing), ex)
+            return
         state = _Generation(t0)
-        yield from self._generate(query, ex, state)
-        timings = Timings(t_rewrite, t_retrieve, state.first or time.perf_counter() - t0,
-                          time.perf_counter() - t0, True)
-        yield Answer(question, query, state.text.strip(), state.citations, state.refused, timings,
-                     tuple(res.hits), best, state.truncated)
+        gate = yield from self._generate(query, ex, state)
+        if state.refused:
+            yield from done.refuse(prompt.NOT_COVERED, ex, state, gate)
+            return
+        timings = Timings(t_rewrite, t_retrieve, state.first_token or 0.0,
+                          time.perf_counter() - t0, True, state.first or 0.0)
+        yield Answer(question, query, state.text.strip(), state.citations, False, timings,
+                     tuple(can.result.hits), can.similarity, state.truncated,
+                     checks=tuple(gate.checks) if gate else ())
 
-    def _generate(self, query: str, ex: list[Excerpt], state: _Generation) -> Iterator[Token]:
+    def related(self, ex: Sequence[Excerpt]) -> tuple[Citation, ...]:
+        """The closest moments, when the course does not answer: each with its best sentence."""
+        return tuple(self.links.citation(i + 1, e, [e.lead_quote()])
+                     for i, e in enumerate(ex[:self.cfg.related]))
+
+    def _generate(self, query: str, ex: list[Excerpt], state: _Generation):
+        """Streams the checked answer (Tokens) into `state`; returns the gate (None if off)."""
         markers = MarkerFilter(ex, query, self.term_stats().idf)
+        gate = AnswerGate(ex, query, markers) if self.cfg.grounding else None
         deltas = self.llm.stream(prompt.answer_messages(query, ex), self.cfg.max_tokens,
                                  stop=list(prompt.STOP))
         try:
-            while True:
+            while not (gate and gate.stopped):
                 try:
                     delta = next(deltas)
                 except StopIteration as end:
                     state.truncated = end.value == "length"
                     break
-                yield from state.emit(markers.feed(delta))
+                state.model_token()
+                state.raw += delta
+                yield from state.emit(gate.feed(delta) if gate else markers.feed(delta))
         except (LLMError, RuntimeError, ValueError) as e:
             raise AssistantError(f"the language model failed: {e}") from None
-        yield from state.emit(markers.flush())
-        state.refused = bool(_REFUSAL.search(state.text)) or not state.text.strip()
+        finally:
+            deltas.close()   # an answer cut by the gate frees the model at once
+        yield from state.emit(gate.flush(state.truncated) if gate else markers.flush())
+        state.refused = bool(_REFUSAL.search(state.raw)) or not state.text.strip() or \
+            bool(gate and gate.unsupported)
         if state.refused:
-            return
+            return gate
+        if gate is None:
+            self._ungated_citations(markers, state)
+            return gate
+        state.truncated = state.truncated and not gate.stopped
+        state.citations = tuple(self.links.citation(n, markers.by_number[k], gate.quotes.get(k, ()))
+                                for n, k in ((i + 1, k) for i, k in enumerate(markers.order)))
+        return gate
+
+    def _ungated_citations(self, markers: MarkerFilter, state: _Generation) -> None:
+        """Citations as before grounding existed (assistant.grounding false: for comparisons)."""
         if not markers.order:
             # Uncited answers still come from the excerpts: credit the best-supporting one.
-            yield from state.emit([" " + markers.cite_best()])
+            state.text += " " + markers.cite_best()
         cited = markers.cited()
         if state.truncated:
             state.text = whole_sentences(state.text)
@@ -176,6 +237,28 @@ class Assistant:
                 state.text += f" [{kept[0][0]}]"
             cited = kept
         state.citations = tuple(self.links.citation(n, e) for n, e in cited)
+
+
+class _Done:
+    """Ends a question with a refusal: what the student is told, and the closest moments."""
+
+    def __init__(self, assistant: Assistant, question, query, res, best, t0, t_rewrite, t_retrieve):
+        self.a, self.question, self.query, self.res, self.best = assistant, question, query, res, best
+        self.t0, self.t_rewrite, self.t_retrieve = t0, t_rewrite, t_retrieve
+
+    def refuse(self, text: str, ex: Sequence[Excerpt], state: _Generation | None = None,
+               gate: AnswerGate | None = None) -> Iterator[Token | Answer]:
+        took = time.perf_counter() - self.t0
+        if state is None or not state.text:
+            yield Token(text)
+        elif state.text.strip() != text:  # the gate showed nothing the student keeps
+            yield Token("\n" + text)
+        timings = Timings(self.t_rewrite, self.t_retrieve,
+                          (state.first_token or took) if state else took, took,
+                          state is not None, took)
+        yield Answer(self.question, self.query, text, (), True, timings, tuple(self.res.hits),
+                     self.best, related=self.a.related(ex),
+                     checks=tuple(gate.checks) if gate else ())
 
 
 # A sentence ends at . ! or ? before a space or the end ("9.8" and "Hardway.com" go on),
@@ -193,10 +276,16 @@ def whole_sentences(text: str) -> str:
 class _Generation:
     t0: float
     text: str = ""
-    first: float | None = None
+    raw: str = ""                 # what the model wrote, unchecked
+    first: float | None = None    # when the first piece was shown
+    first_token: float | None = None
     refused: bool = False
     truncated: bool = False
     citations: tuple[Citation, ...] = ()
+
+    def model_token(self) -> None:
+        if self.first_token is None:
+            self.first_token = time.perf_counter() - self.t0
 
     def emit(self, pieces) -> Iterator[Token]:
         for piece in pieces:

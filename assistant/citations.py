@@ -12,7 +12,7 @@ checked against the library (the video exists, the second is inside it).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -26,6 +26,15 @@ _PARTIAL = re.compile(r"\[[\d,\s]{0,12}$")  # could still become a marker: hold 
 
 
 @dataclass(frozen=True)
+class Span:
+    """One sentence of a transcript, with its seconds."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
 class Excerpt:
     """A piece of a passage put in the prompt as [number]."""
 
@@ -35,6 +44,22 @@ class Excerpt:
     start: float
     end: float
     text: str
+    spans: tuple[Span, ...] = ()   # its sentences (text is them joined)
+    lead: int = 0                  # the span that scored best against the question
+    score: float = 0.0             # that span's similarity to the question (with neighbours)
+
+    def lead_quote(self, words: int = 25) -> Span:
+        """The lead sentence with neighbours up to `words` words: a quote that stands alone."""
+        if not self.spans:
+            return Span(self.start, self.end, self.text)
+        a = b = self.lead
+        count = len(self.spans[a].text.split())
+        while count < words and (a > 0 or b < len(self.spans) - 1):
+            nxt = b + 1 if b < len(self.spans) - 1 else a - 1
+            count += len(self.spans[nxt].text.split())
+            a, b = min(a, nxt), max(b, nxt)
+        return Span(self.spans[a].start, self.spans[b].end,
+                    " ".join(s.text for s in self.spans[a:b + 1]))
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,8 @@ class Citation:
     end: float
     url: str
     text: str            # the excerpt cited
+    quote: str = ""      # the excerpt's words the answer rests on (what the student checks)
+    quote_start: float | None = None   # where the quote begins in the video
 
 
 def youtube_id(url: str) -> str | None:
@@ -94,10 +121,13 @@ class LinkResolver:
         duration = rec.duration or (info.duration if info else None)
         return duration is None or e.start <= duration + 1.0
 
-    def citation(self, number: int, e: Excerpt) -> Citation:
+    def citation(self, number: int, e: Excerpt, quote: Sequence[Span] = ()) -> Citation:
         info = self.source(e.video_id)
         url = deep_link(info, self.lib.folder(e.video_id), e.start) if info else ""
-        return Citation(number, e.video_id, e.title, e.start, e.end, url, e.text)
+        spans = sorted(quote, key=lambda s: s.start)
+        text = " … ".join(s.text for s in spans) if spans else e.text
+        return Citation(number, e.video_id, e.title, e.start, e.end, url, e.text, text,
+                        spans[0].start if spans else e.start)
 
 
 def _support(claim: set[str], text: str, weight: Callable[[str], float]) -> float:
@@ -153,7 +183,7 @@ class MarkerFilter:
         best = max(scores, key=lambda n: (scores[n], n == cited))
         return best if scores[best] > 0 or cited is None else cited
 
-    def _cite(self, n: int) -> str:
+    def cite(self, n: int) -> str:
         if n not in self.order:
             self.order.append(n)
         return f"[{self.order.index(n) + 1}]"
@@ -163,7 +193,7 @@ class MarkerFilter:
         for m in _MARKER.finditer(text):
             out.append(text[pos:m.start()])
             claim = (self.emitted + "".join(out))[self._claim_from:]
-            marks = [self._cite(self.best_support(claim, n))
+            marks = [self.cite(self.best_support(claim, n))
                      for n in (int(x) for x in m.group(1).split(",")) if n in self.by_number]
             out.append("".join(dict.fromkeys(marks)))  # invalid numbers are dropped
             pos = m.end()
@@ -191,7 +221,7 @@ class MarkerFilter:
         if not scores:
             return ""
         best = max(scores, key=lambda n: (scores[n], -n))
-        return self._cite(best if scores[best] >= WEAK_SUPPORT else min(scores))
+        return self.cite(best if scores[best] >= WEAK_SUPPORT else min(scores))
 
     def cited(self) -> list[tuple[int, Excerpt]]:
         return [(i + 1, self.by_number[n]) for i, n in enumerate(self.order)]

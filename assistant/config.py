@@ -30,6 +30,12 @@ class AssistantConfig:
     # (fine-tuned); the off-topic one 0.05 and 0.08. Off-topic questions that pass
     # are still refused by the model when the excerpts do not answer them.
     min_similarity: float = 0.15
+    # Answerability (calibrated by bench/grounding.py on dev.jsonl and tests/data): the
+    # best excerpt sentence's similarity to the question (with its neighbours) below
+    # min_answer_score, and the course is taken not to answer.
+    min_answer_score: float = 0.35
+    grounding: bool = True        # check each sentence against its excerpts (assistant/grounding.py)
+    related: int = 3              # closest moments shown with "not covered"
     max_tokens: int = 80          # one or two sentences; caps the worst-case total time
     rewrite_followups: bool = True
     history_turns: int = 2        # earlier turns shown when rewriting a follow-up

@@ -11,8 +11,14 @@ Definitions (all over answerable questions unless said otherwise):
   false_refusal_rate: the same over answerable ones.
 - invalid_citations: citations to a video not in the library or a second
   outside it (must be 0).
+- faithful_rate: over the sentences of answers shown to students, the share
+  that rest on the excerpts they cite by assistant/grounding.py's rule (every
+  number and rare term in the cited excerpts, and enough of the rest);
+  model_faithful_rate: the same over every sentence the model wrote, before
+  the gate held back the unsupported ones (cut or replaced by a quote).
 - latencies: over questions the model was asked (a threshold refusal costs no
-  generation and would flatter the numbers).
+  generation and would flatter the numbers); first_shown: to the first
+  sentence shown, which waits for its check.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 from index.chunks import Chunk
 from lectern.library import Library
 
+from . import gate, grounding
 from .answer import Answer, Assistant
 from .citations import Citation
 
@@ -59,6 +66,22 @@ class Outcome:
     citation_hit: bool
     keyword_hit: bool
     invalid_citations: int
+    unfaithful: tuple[tuple[str, str], ...] = ()   # (shown sentence, the excerpts it cites)
+    sentences: int = 0                              # shown sentences
+
+
+def unfaithful(answer: Answer) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """The answer's shown sentences, and those its cited excerpts do not support."""
+    if answer.refused:
+        return 0, ()
+    by_number = {c.number: f"{c.title}. {c.text}" for c in answer.citations}
+    parts = gate.sentences(answer.text)
+    bad = []
+    for text, nums in parts:
+        evidence = [by_number[n] for n in nums if n in by_number]
+        if not evidence or not grounding.check(text, evidence, answer.query).supported:
+            bad.append((text, " | ".join(evidence) or "(no citation)"))
+    return len(parts), tuple(bad)
 
 
 @dataclass(frozen=True)
@@ -72,8 +95,12 @@ class Report:
     refusal_rate: float
     false_refusal_rate: float
     invalid_citations: int
+    faithful_rate: float
+    model_faithful_rate: float
     first_token_p50: float
     first_token_p95: float
+    first_shown_p50: float
+    first_shown_p95: float
     total_p50: float
     total_p95: float
     outcomes: tuple[Outcome, ...]
@@ -147,11 +174,12 @@ def _invalid(lib: Library, citations: Sequence[Citation]) -> int:
 def iter_eval(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Outcome]:
     for q in questions:
         a = assistant.ask(q.question)
+        shown, bad = unfaithful(a)
         yield Outcome(
             q, a, _rank([h.chunk for h in a.hits], q.gold),
             any(overlaps(c.video_id, c.start, c.end, q.gold) for c in a.citations),
             any(keyword_in(k, a.text) for k in q.keywords) and not a.refused,
-            _invalid(assistant.lib, a.citations))
+            _invalid(assistant.lib, a.citations), bad, shown)
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -171,6 +199,9 @@ def report(outcomes: Sequence[Outcome]) -> Report:
     unans = [o for o in outcomes if not o.question.answerable]
     asked = [o.answer.timings for o in outcomes if o.answer.timings.llm_used]
     first, total = [t.first_token_s for t in asked], [t.total_s for t in asked]
+    shown = [t.first_shown_s for t in asked]
+    checks = [c for o in outcomes for c in o.answer.checks]
+    sentences = sum(o.sentences for o in outcomes)
     return Report(
         n=len(outcomes), answerable=len(ans),
         recall={k: _rate([o.rank is not None and o.rank <= k for o in ans]) for k in (1, 5, 10)},
@@ -180,7 +211,10 @@ def report(outcomes: Sequence[Outcome]) -> Report:
         refusal_rate=_rate([o.answer.refused for o in unans]),
         false_refusal_rate=_rate([o.answer.refused for o in ans]),
         invalid_citations=sum(o.invalid_citations for o in outcomes),
+        faithful_rate=1 - sum(len(o.unfaithful) for o in outcomes) / sentences if sentences else 1.0,
+        model_faithful_rate=_rate([c.verdict.supported for c in checks]) if checks else 1.0,
         first_token_p50=_pct(first, 50), first_token_p95=_pct(first, 95),
+        first_shown_p50=_pct(shown, 50), first_shown_p95=_pct(shown, 95),
         total_p50=_pct(total, 50), total_p95=_pct(total, 95), outcomes=tuple(outcomes))
 
 
@@ -191,11 +225,17 @@ def as_json(r: Report) -> dict:
         "mrr@10": r.mrr10, "citation_hit_rate": r.citation_hit_rate,
         "keyword_hit_rate": r.keyword_hit_rate, "refusal_rate": r.refusal_rate,
         "false_refusal_rate": r.false_refusal_rate, "invalid_citations": r.invalid_citations,
+        "faithful_rate": r.faithful_rate, "model_faithful_rate": r.model_faithful_rate,
         "first_token_p50": r.first_token_p50, "first_token_p95": r.first_token_p95,
+        "first_shown_p50": r.first_shown_p50, "first_shown_p95": r.first_shown_p95,
         "total_p50": r.total_p50, "total_p95": r.total_p95,
         "questions": [{"id": o.question.id, "rank": o.rank, "citation_hit": o.citation_hit,
                        "keyword_hit": o.keyword_hit, "refused": o.answer.refused,
                        "answer": o.answer.text,
+                       "unfaithful": [{"sentence": t, "excerpt": e} for t, e in o.unfaithful],
+                       "held_back": [{"sentence": c.text, "action": c.action, "why": c.verdict.why,
+                                      "missing": list(c.verdict.missing), "excerpt": c.evidence}
+                                     for c in o.answer.checks if not c.verdict.supported],
                        "first_token_s": o.answer.timings.first_token_s,
                        "total_s": o.answer.timings.total_s} for o in r.outcomes],
     }

@@ -24,9 +24,17 @@ from index.embed import Embedder
 from index.search import Hit
 from lectern.llm import Message
 
-from .citations import Excerpt
+from .citations import Excerpt, Span
 
-NOT_COVERED = "The course does not cover this."
+NOT_COVERED = "The lectures don't cover this."
+
+
+def not_covered(missing: Sequence[str] = ()) -> str:
+    """The refusal, naming the question's terms the course never uses when there are some."""
+    if not missing:
+        return NOT_COVERED
+    terms = ", ".join(f"\u201c{w}\u201d" for w in missing[:3])
+    return f"The lectures don't cover this: they never mention {terms}."
 
 SYSTEM = (
     "You are a teaching assistant for a lecture course. Answer the student's question in one "
@@ -144,8 +152,9 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
             continue  # already inside an excerpt
         a, b = _window(sents, j, max_words, lambda n: (c.video_id, sents[n].start) not in taken)
         taken.update((c.video_id, s.start) for s in sents[a:b + 1])
-        text = " ".join(defang(s.text) for s in sents[a:b + 1])
-        out.append(Excerpt(len(out) + 1, c.video_id, c.title, sents[a].start, sents[b].end, text))
+        spans = tuple(Span(s.start, s.end, defang(s.text)) for s in sents[a:b + 1])
+        out.append(Excerpt(len(out) + 1, c.video_id, c.title, sents[a].start, sents[b].end,
+                           " ".join(s.text for s in spans), spans, j - a, float(scores[k])))
         if len(out) == count:
             break
     return out

@@ -37,6 +37,16 @@ class TermStats:
     passages: int = 0
     df: dict[str, int] = field(default_factory=dict)   # stemmed keyword -> passages holding it
 
+    def has(self, word: str) -> bool:
+        """Whether some passage of the course holds the word (True when nothing is counted)."""
+        toks = sparse.tokens(word)
+        return self.passages == 0 or not toks or any(t in self.df for t in toks)
+
+    def has_word(self, word: str) -> bool:
+        """Whether the course holds this one word (a stopword or nothing counted: False)."""
+        toks = sparse.tokens(word)
+        return len(toks) == 1 and toks[0] in self.df
+
     def idf(self, token: str) -> float:
         """Smoothed IDF; 1.0 for every word when nothing is counted (all words equal)."""
         if self.passages == 0:

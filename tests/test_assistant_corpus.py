@@ -47,3 +47,15 @@ def test_citations_point_to_existing_videos_and_seconds(dev_report, corpus_lib):
         assert c.url.endswith(f"media{Path(c.url.split('#')[0]).suffix}#t={int(c.start)}")
         assert f"[{c.number}]" in next(o.answer.text for o in dev_report.outcomes
                                        if c in o.answer.citations)
+
+
+@needs_corpus
+def test_every_citation_carries_the_words_it_rests_on(dev_report):
+    from assistant.grounding import Evidence, content_words
+    cited = [c for o in dev_report.outcomes for c in o.answer.citations]
+    assert cited
+    for c in cited:
+        assert c.quote and c.quote_start is not None and c.start <= c.quote_start <= c.end
+        held = Evidence([c.text])
+        assert all(held.holds(w) for w in content_words(c.quote)), (c.quote, c.text)
+    assert dev_report.faithful_rate >= 0.95

@@ -1,0 +1,150 @@
+"""The answer gate: the model's text reaches the student one checked sentence at a time.
+
+The model streams tokens; the gate holds them until a sentence is complete
+(with the [n] markers after its full stop), then checks it against the
+excerpts it cites (assistant/grounding.py). A supported sentence is shown
+(and spoken) with its markers renumbered; an unsupported one never is:
+  - before anything was shown, the answer becomes "not covered", with the
+    closest moments and their quotes (`unsupported`: the caller says so);
+  - after something was shown, the answer ends there.
+A sentence that only restates the question claims nothing: it is not shown.
+(Quoting the top passage in place of a failed first sentence was measured
+too: on near-topic questions the course does not answer, the quote read as
+an answer 7 times in 27, so a failed first sentence is a refusal.)
+A sentence that cites nothing is checked against the excerpt that holds most
+of its words, and cites that one when it passes. Every shown sentence keeps
+the excerpt sentence it rests on: that is the quote under its citation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import grounding
+from .citations import Excerpt, MarkerFilter, Span
+
+_MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*\]")
+# A sentence ends at . ! or ? (with closing quotes and [n] markers after it) before white
+# space; it is complete once something other than white space or "[" follows.
+_END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
+SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """What the gate did with one sentence the model wrote."""
+
+    text: str                       # as written, markers removed
+    cited: tuple[int, ...]          # prompt numbers of the excerpts it was checked against
+    verdict: grounding.Verdict
+    action: str                     # SHOWN, CUT (the answer ended there) or SKIPPED
+    evidence: str = ""              # the cited excerpts' text, for reports
+
+
+def _plain(raw: str) -> str:
+    text = _MARKER.sub(" ", raw)
+    text = re.sub(r"\s+([.!?,;:])", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class AnswerGate:
+    """Feed it the model's deltas; it yields the text to show. `stopped` says to stop the model."""
+
+    def __init__(self, excerpts: list[Excerpt], question: str, markers: MarkerFilter):
+        self.by_number = {e.number: e for e in excerpts}
+        self.question, self.markers = question, markers
+        self.checks: list[SentenceCheck] = []
+        self.quotes: dict[int, list[Span]] = {}   # excerpt number -> sentences rested on
+        self.shown = 0
+        self.stopped = False       # an unsupported sentence ended the answer
+        self.unsupported = False   # the first sentence failed: nothing to show
+        self._buf = ""
+
+    def feed(self, delta: str) -> Iterator[str]:
+        if self.stopped:
+            return
+        self._buf += delta
+        while not self.stopped and (m := _END.search(self._buf)):
+            sentence, self._buf = self._buf[:m.end()], self._buf[m.end():]
+            yield from self._sentence(sentence)
+
+    def flush(self, truncated: bool = False) -> Iterator[str]:
+        rest, self._buf = self._buf, ""
+        if self.stopped or not _plain(rest).strip(" .!?"):
+            return
+        if truncated and not re.search(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*\s*$", rest):
+            if self.shown:
+                return           # an unfinished sentence after whole ones: dropped
+            rest = rest.rstrip() + "…"
+        yield from self._sentence(rest)
+
+    def _sentence(self, raw: str) -> Iterator[str]:
+        text = _plain(raw)
+        if not text.strip(" .!?…"):
+            return
+        given = [int(x) for m in _MARKER.finditer(raw) for x in m.group(1).split(",")]
+        cited = list(dict.fromkeys(self.markers.best_support(text, n)
+                                   for n in given if n in self.by_number))
+        verdict = self._verdict(text, cited) if cited else None
+        if verdict is None or not verdict.supported:
+            # uncited, or its excerpt does not hold it: the excerpt that holds most of it
+            best = max(self.by_number, key=lambda n: (grounding.overlap(text, self.by_number[n].text), -n))
+            alt = self._verdict(text, [best])
+            if verdict is None or alt.supported:
+                cited, verdict = [best], alt
+        evidence = " ".join(self.by_number[n].text for n in cited)
+        if verdict.supported:
+            if verdict.why == grounding.RESTATES:
+                self.checks.append(SentenceCheck(text, tuple(cited), verdict, SKIPPED, evidence))
+                return
+            self.checks.append(SentenceCheck(text, tuple(cited), verdict, SHOWN, evidence))
+            for n in cited:
+                self._rest_on(n, text)
+            yield self._show(text, cited)
+            return
+        self.checks.append(SentenceCheck(text, tuple(cited), verdict, CUT, evidence))
+        self.stopped = True
+        self.unsupported = not self.shown
+
+    def _verdict(self, text: str, cited: list[int]) -> grounding.Verdict:
+        # the prompt names each excerpt's lecture: its title is evidence too
+        evidence = [f"{self.by_number[n].title}. {self.by_number[n].text}" for n in cited]
+        return grounding.check(text, evidence, self.question)
+
+    def _rest_on(self, n: int, text: str) -> None:
+        spans = self.by_number[n].spans
+        if spans:
+            best = max(spans, key=lambda s: grounding.overlap(text, s.text))
+            if best not in self.quotes.get(n, []):
+                self.quotes.setdefault(n, []).append(best)
+
+    def _show(self, text: str, cited: list[int]) -> str:
+        marks = "".join(dict.fromkeys(self.markers.cite(n) for n in cited))
+        piece = f"{text} {marks}"
+        self.shown += 1
+        return piece if self.shown == 1 else " " + piece
+
+
+_FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
+
+
+def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """A finished answer's sentences, each with the [n] numbers it carries. A sentence with
+    none takes the next one's: a quote of several sentences carries its marker at the end."""
+    out, pos = [], 0
+    for m in [*_FINAL_END.finditer(text), None]:
+        end = m.end() if m else len(text)
+        raw = text[pos:end]
+        pos = end
+        if _plain(raw).strip(" .!?\u2026"):
+            nums = tuple(int(x) for mm in _MARKER.finditer(raw) for x in mm.group(1).split(","))
+            out.append((_plain(raw), nums))
+        if m is None:
+            break
+    carried: tuple[int, ...] = ()
+    for i in range(len(out) - 1, -1, -1):
+        carried = out[i][1] or carried
+        out[i] = (out[i][0], carried)
+    return out

@@ -1,0 +1,212 @@
+"""Grounding: does a sentence rest on the excerpts it cites, and can the excerpts answer at all?
+
+One rule, used in three places: while an answer streams (a sentence is shown
+and spoken only once it passes), on summaries (a point the transcript does not
+support is dropped), and by `lectern eval` (the faithful-sentence rate).
+
+A sentence is *supported* by its evidence (the excerpts it cites, plus the
+student's own question, which it may restate) when
+  1. every number in it is in the evidence ("50 sessions", "2,000" = "2000"),
+  2. every rare word in it is in the evidence: a word that is rare in
+     English (wordfreq's Zipf frequency below RARE_ZIPF: "Newton",
+     "velocity", "distillation") names a concept or a thing, and a concept the
+     excerpt never names is one the lecturer did not state, and
+  3. most of what it says is in the evidence: the share of its content
+     words found there, each weighed by its rarity in English (common words
+     weigh little: rewording is allowed, new technical content is not), is
+     at least MIN_SUPPORT.
+Words are compared after stemming (Snowball), so "converts" matches
+"converting", and compounds match their parts ("AssemblyAI" = "Assembly AI").
+
+The thresholds were set by measurement on dev.jsonl, tests/data/physics.jsonl
+and tests/data/near_topic.jsonl (bench/grounding.py prints the table they
+come from).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# A word rarer than this in English (Zipf scale: 3 = once per million words) is a term
+# that must appear in the evidence. Common English words may be rewordings.
+RARE_ZIPF = 4.0
+# The rarity-weighted share of a sentence's content words the evidence must hold.
+MIN_SUPPORT = 0.45
+# A question word rarer than this that occurs nowhere in the course is a topic the
+# course does not have ("WaveNet", "vocoder"): the question is not covered.
+KEY_ZIPF = 3.0
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+                      "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+                      "thousand": "1000", "million": "1000000", "billion": "1000000000",
+                      "half": "0.5", "twice": "2", "double": "2"})
+
+# Function words, fillers, and the words an answer uses to talk about the lecture
+# itself ("the speaker mentions that..."): none of them is a claim about the subject.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+its itself just let me more most my myself no nor not now of off on once only or other our
+ours ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself yourselves
+okay yeah um uh like kind sort really actually basically know think mean going get got thing
+things lot isn aren wasn weren don doesn didn won couldn shouldn wouldn haven hasn hadn
+s t ll re ve d m may might must shall cannot can't won't it's that's there's
+speaker speakers lecturer lecturers lecture lectures professor instructor excerpt excerpts
+course talk talks mention mentions mentioned say says said state states stated explain
+explains explained describe describes described discuss discusses discussed according
+note notes noted suggest suggests suggested refer refers referred point points pointed
+answer question student students one ones way ways also well example
+""".split())
+
+
+def normalized_words(text: str) -> list[str]:
+    """Lower-case words with numbers normalised: "2,000" -> "2000", "two" -> "2"."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower().replace("\u2019", "'"))
+    out = []
+    for w in _WORD.findall(text):
+        w = w.split("'")[0] if not w[0].isdigit() else w
+        out.append(_NUMBER_WORDS.get(w, w))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return word if word[0].isdigit() else _stemmer().stemWord(word)
+
+
+@functools.lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """How common the word is in English: 7 = "the", 3 = once per million words, 0 = unknown."""
+    from wordfreq import zipf_frequency
+    return zipf_frequency(word, "en")
+
+
+def is_number(word: str) -> bool:
+    return word[0].isdigit()
+
+
+def weight(word: str) -> float:
+    """How much a word counts as evidence: 1 for the commonest words, up to 6 for unknown ones;
+    a number as much as an uncommon word (the excerpt giving the same number says a lot)."""
+    return NUMBER_WEIGHT if is_number(word) else min(max(7.0 - zipf(word), 1.0), 6.0)
+
+
+NUMBER_WEIGHT = 3.0
+
+
+_CITATION = re.compile(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]")
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a text that carry its claim (unstemmed, in order, without repeats)."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", _CITATION.sub(" ", text))
+    raw = [w for w in _WORD.findall(text.lower().replace("\u2019", "'"))
+           if w.split("'")[0] not in STOPWORDS]    # "one", "once": no number claimed
+    return list(dict.fromkeys(w for w in normalized_words(" ".join(raw))
+                              if w not in STOPWORDS and (len(w) > 1 or is_number(w))))
+
+
+class Evidence:
+    """The stems of some texts, with each pair of neighbours joined too ("hard way" -> "hardway")."""
+
+    def __init__(self, texts: Iterable[str]):
+        self.stems: set[str] = set()
+        for text in texts:
+            words = normalized_words(text)
+            self.stems.update(stem(w) for w in words)
+            self.stems.update(stem(a + b) for a, b in zip(words, words[1:]))
+
+    def holds(self, word: str) -> bool:
+        if stem(word) in self.stems:
+            return True
+        # "1.5" against "1.5" is above; "16gb" against "16 GB" is the joined pair
+        return is_number(word) and word.rstrip("s") in self.stems
+
+
+RESTATES = "restates the question"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    supported: bool
+    support: float                  # rarity-weighted share of content words in the evidence
+    missing: tuple[str, ...]        # numbers and rare words the evidence does not hold
+    why: str = ""                   # one phrase when not supported (or RESTATES)
+
+
+def check(sentence: str, evidence: Sequence[str], question: str = "") -> Verdict:
+    """Whether `sentence` rests on `evidence` (the cited excerpts' texts) by the rule above."""
+    ev = Evidence([*evidence, question])
+    asked = {stem(w) for w in normalized_words(question)}
+    words = [w for w in content_words(sentence) if stem(w) not in asked]
+    if not words:
+        return Verdict(True, 1.0, (), RESTATES)   # no claim of its own
+    held = [w for w in words if ev.holds(w)]
+    total = sum(weight(w) for w in words)
+    support = sum(weight(w) for w in held) / total
+    missing = tuple(w for w in words if w not in held and (is_number(w) or zipf(w) < RARE_ZIPF))
+    if any(is_number(w) for w in missing):
+        return Verdict(False, support, missing, "a number no excerpt gives")
+    if missing:
+        return Verdict(False, support, missing, "a term no excerpt uses")
+    if support < MIN_SUPPORT:
+        return Verdict(False, support, missing, "most of it is in no excerpt")
+    return Verdict(True, support, missing)
+
+
+def overlap(sentence: str, candidate: str) -> float:
+    """Rarity-weighted share of the sentence's content words that the candidate holds."""
+    words = content_words(sentence)
+    if not words:
+        return 0.0
+    ev = Evidence([candidate])
+    return sum(weight(w) for w in words if ev.holds(w)) / sum(weight(w) for w in words)
+
+
+def missing_key_terms(question: str, known: Evidence, course) -> tuple[str, ...]:
+    """The question's rare words (names, concepts) that neither the retrieved passages
+    (`known`) nor the whole course (`course`, index.terms.TermStats) contain, even spelt
+    as two words ("bootcamp" = "boot camp") or one letter off ("RISC" = "risk": speech
+    recognition spells what it hears)."""
+    return tuple(w for w in content_words(question)
+                 if not is_number(w) and zipf(w) < KEY_ZIPF and not known.holds(w)
+                 and not _in_course(w, course))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _in_course(word: str, course) -> bool:
+    if course.passages == 0 or course.has(word):
+        return True   # nothing counted: no grounds to refuse
+    halves = ((word[:i], word[i:]) for i in range(2, len(word) - 1))
+    if any(course.has_word(a) and course.has_word(b) for a, b in halves):
+        return True
+    if len(word) < 4:
+        return False
+    near = {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in _LETTERS}
+    near |= {word[:i] + word[i + 1:] for i in range(len(word))}
+    near |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in _LETTERS}
+    return any(course.has_word(w) for w in near - {word})
+
+
+def warm() -> None:
+    """Load the stemmer and the word frequencies (~0.5 s) before the first question."""
+    stem("warming")
+    zipf("warming")
