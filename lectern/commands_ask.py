@@ -87,11 +87,23 @@ def mmss(seconds: float) -> str:
     return f"{s // 60:02d}:{s % 60:02d}"
 
 
+def _citation_json(c) -> dict:
+    return {"number": c.number, "video_id": c.video_id, "title": c.title, "start": c.start,
+            "end": c.end, "url": c.url, "quote": c.quote, "quote_start": c.quote_start}
+
+
 def _answer_json(a) -> dict:
     return {"answer": a.text, "refused": a.refused, "truncated": a.truncated,
-            "citations": [{"video_id": c.video_id, "title": c.title, "start": c.start,
-                           "end": c.end, "url": c.url} for c in a.citations],
+            "citations": [_citation_json(c) for c in a.citations],
+            "related": [_citation_json(c) for c in a.related],
             "timings": {k: v for k, v in a.timings.__dict__.items()}}
+
+
+def _print_citation(c, label: str) -> None:
+    at = c.quote_start if c.quote_start is not None else c.start
+    print(f"  {label} {c.title or c.video_id} ({c.video_id}) at {mmss(at)}  {c.url}")
+    if c.quote:
+        print(f"      \u201c{c.quote}\u201d")
 
 
 def _one_question(assistant, question: str, conversation, videos, as_json: bool):
@@ -109,7 +121,11 @@ def _one_question(assistant, question: str, conversation, videos, as_json: bool)
         return answer
     print("…" if answer.truncated else "")   # cut at assistant.max_tokens
     for c in answer.citations:
-        print(f"  [{c.number}] {c.title or c.video_id} ({c.video_id}) at {mmss(c.start)}  {c.url}")
+        _print_citation(c, f"[{c.number}]")
+    if answer.related:
+        print("  The closest moments in the lectures:")
+        for c in answer.related:
+            _print_citation(c, "-")
     sys.stdout.flush()
     return answer
 
@@ -167,5 +183,16 @@ def _print_report(r) -> None:
     print(f"answers     citation hit {r.citation_hit_rate:.2f}  keyword hit {r.keyword_hit_rate:.2f}  "
           f"refused unanswerable {r.refusal_rate:.2f}  refused answerable {r.false_refusal_rate:.2f}  "
           f"invalid citations {r.invalid_citations}")
+    print(f"grounding   faithful sentences {r.faithful_rate:.2f} (shown)  "
+          f"{r.model_faithful_rate:.2f} (as the model wrote them, before the check)")
     print(f"latency     first token p50 {r.first_token_p50:.2f} s  p95 {r.first_token_p95:.2f} s  "
+          f"first shown sentence p50 {r.first_shown_p50:.2f} s  p95 {r.first_shown_p95:.2f} s  "
           f"total p50 {r.total_p50:.2f} s  p95 {r.total_p95:.2f} s")
+    held = [(o.question.id, c) for o in r.outcomes for c in o.answer.checks if not c.verdict.supported]
+    for qid, c in held:
+        print(f"held back   {qid} ({c.action}, {c.verdict.why}"
+              f"{': ' + ', '.join(c.verdict.missing) if c.verdict.missing else ''}): {c.text!r}\n"
+              f"            excerpt: {c.evidence!r}")
+    for o in r.outcomes:
+        for text, excerpt in o.unfaithful:
+            print(f"unfaithful  {o.question.id}: {text!r}\n            excerpt: {excerpt!r}")

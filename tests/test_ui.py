@@ -108,10 +108,16 @@ def test_instructor_actions_refuse_requests_without_a_login():
 
 def test_rendered_text_is_escaped_and_chips_carry_the_second(small_lib):
     p = playable(small_lib, "L04")
-    html = render.answer('<img src=x onerror="alert(1)"> yes [1]', [(1, p, 75.5)], False)
+    html = render.answer('<img src=x onerror="alert(1)"> yes [1]',
+                         [(1, p, 75.5, "we ran <b>it</b> at sixteen milliseconds a frame")], False)
     assert "<img" not in html and "&lt;img" in html
     assert 'href="#lectern?v=L04&amp;k=local&amp;s=%2Fmedia%2FL04&amp;t=75.50' in html
     assert "— 1:15</a>" in html
+    # the quote the sentence rests on sits under its chip, escaped, expandable
+    assert '<details class="lectern-quote">' in html and "&lt;b&gt;it&lt;/b&gt;" in html
+    refused = render.answer("The lectures don't cover this.", [], True,
+                            related=[(p, 12.0, "the closest sentence")])
+    assert "closest moments" in refused and "lectern-cite" in refused and "— 0:12</a>" in refused
 
 
 def test_lecture_details_and_transcript_search(small_lib):

@@ -84,8 +84,10 @@ class Chat:
     def _final(self, answer, text: str) -> str:
         if answer is None:
             return render.answer_text(text)
-        cites = [(c.number, playable(self.lib, c.video_id), c.start) for c in answer.citations]
-        return render.answer(answer.text, cites, answer.refused)
+        cites = [(c.number, playable(self.lib, c.video_id), _seek(c), c.quote)
+                 for c in answer.citations]
+        related = [(playable(self.lib, c.video_id), _seek(c), c.quote) for c in answer.related]
+        return render.answer(answer.text, cites, answer.refused, related=related)
 
     def _follow_speech(self, job: SpeechJob | None, history, conversation) -> Iterator[tuple]:
         """Keep the page's speech list current until the whole answer is spoken."""
@@ -98,3 +100,8 @@ class Chat:
                 yield "", history, self._speech_html(job), conversation
             job.wait(POLL_S)
         yield "", history, self._speech_html(job), conversation
+
+
+def _seek(c) -> float:
+    """Where a chip plays from: the quoted sentence, so the student hears the words shown."""
+    return c.quote_start if c.quote_start is not None else c.start

@@ -41,14 +41,38 @@ def answer_text(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-def answer(text: str, citations: list[tuple[int, Playable, float]], refused: bool,
-           note: str = "") -> str:
-    """The finished answer: text, then one chip per citation ("[1] Title — 12:34")."""
+def quote(words: str) -> str:
+    """The excerpt's words under a chip: the opening shown, the rest on a click."""
+    if not words:
+        return ""
+    head = " ".join(words.split()[:QUOTE_PREVIEW_WORDS])
+    more = "…" if len(words.split()) > QUOTE_PREVIEW_WORDS else ""
+    return (f'<details class="lectern-quote"><summary>\u201c{html.escape(head)}{more}\u201d</summary>'
+            f'<blockquote>\u201c{html.escape(words)}\u201d</blockquote></details>')
+
+
+QUOTE_PREVIEW_WORDS = 14
+
+
+def _cited(citations: list[tuple[str, Playable, float, str]]) -> str:
+    return "".join(f'<div class="lectern-citation">{chip(p, start, label, "lectern-cite")}'
+                   f'{quote(words)}</div>' for label, p, start, words in citations)
+
+
+def answer(text: str, citations: list[tuple[int, Playable, float, str]], refused: bool,
+           note: str = "", related: list[tuple[Playable, float, str]] = ()) -> str:
+    """The finished answer: text, then one chip per citation ("[1] Title — 12:34") with the
+    quote it rests on; a refusal lists the closest moments instead."""
     body = answer_text(text)
     if refused or not citations:
+        if related:
+            body += ('<div class="lectern-related"><div class="lectern-note">The closest moments '
+                     'in the lectures:</div>' + _cited(
+                         [(f"{p.title} — {clock(start)}", p, start, w) for p, start, w in related])
+                     + "</div>")
         return body + (f'<div class="lectern-note">{html.escape(note)}</div>' if note else "")
-    chips = " ".join(chip(p, start, f"[{n}] {p.title} — {clock(start)}", "lectern-cite")
-                     for n, p, start in citations)
+    chips = _cited([(f"[{n}] {p.title} — {clock(start)}", p, start, w)
+                    for n, p, start, w in citations])
     return f'{body}<div class="lectern-citations">{chips}</div>'
 
 
