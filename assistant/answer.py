@@ -67,7 +67,7 @@ class Answer:
     timings: Timings
     hits: tuple[Hit, ...] = ()
     similarity: float = 0.0      # of the best hit
-    # The model hit max_tokens: the text ends at its last whole sentence (the
+    # The model hit max_tokens: the text ends at its last whole sentence (ungated, the
     # streamed tokens went on into the cut one; a reader of `text` never sees it).
     truncated: bool = False
     # Refused: the closest moments of the lectures, each with its best sentence as quote.
@@ -187,7 +187,7 @@ class Assistant:
 
     def related(self, ex: Sequence[Excerpt]) -> tuple[Citation, ...]:
         """The closest moments, when the course does not answer: each with its best sentence."""
-        return tuple(self.links.citation(i + 1, e, [e.lead_quote()])
+        return tuple(self.links.citation(i + 1, e, [e.lead] if e.lead else ())
                      for i, e in enumerate(ex[:self.cfg.related]))
 
     def _generate(self, query: str, ex: list[Excerpt], state: _Generation):

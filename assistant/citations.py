@@ -21,7 +21,7 @@ from index import sparse
 from ingest.sources import SourceInfo
 from lectern.library import Library
 
-_MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*\]")
+MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*\]")   # [3] or [1, 2]
 _PARTIAL = re.compile(r"\[[\d,\s]{0,12}$")  # could still become a marker: hold it back
 
 
@@ -45,21 +45,10 @@ class Excerpt:
     end: float
     text: str
     spans: tuple[Span, ...] = ()   # its sentences (text is them joined)
-    lead: int = 0                  # the span that scored best against the question
-    score: float = 0.0             # that span's similarity to the question (with neighbours)
-
-    def lead_quote(self, words: int = 25) -> Span:
-        """The lead sentence with neighbours up to `words` words: a quote that stands alone."""
-        if not self.spans:
-            return Span(self.start, self.end, self.text)
-        a = b = self.lead
-        count = len(self.spans[a].text.split())
-        while count < words and (a > 0 or b < len(self.spans) - 1):
-            nxt = b + 1 if b < len(self.spans) - 1 else a - 1
-            count += len(self.spans[nxt].text.split())
-            a, b = min(a, nxt), max(b, nxt)
-        return Span(self.spans[a].start, self.spans[b].end,
-                    " ".join(s.text for s in self.spans[a:b + 1]))
+    # The sentence that scored best against the question, with the neighbours it was
+    # scored with (prompt.SCORED_WORDS): a quote that stands alone, and its score.
+    lead: Span | None = None
+    score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -71,8 +60,8 @@ class Citation:
     end: float
     url: str
     text: str            # the excerpt cited
-    quote: str = ""      # the excerpt's words the answer rests on (what the student checks)
-    quote_start: float | None = None   # where the quote begins in the video
+    quote: str           # the excerpt's words the answer rests on (what the student checks)
+    quote_start: float   # where the quote begins in the video: chips play from there
 
 
 def youtube_id(url: str) -> str | None:
@@ -190,7 +179,7 @@ class MarkerFilter:
 
     def _rewrite(self, text: str) -> str:
         out, pos = [], 0
-        for m in _MARKER.finditer(text):
+        for m in MARKER.finditer(text):
             out.append(text[pos:m.start()])
             claim = (self.emitted + "".join(out))[self._claim_from:]
             marks = [self.cite(self.best_support(claim, n))

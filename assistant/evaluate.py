@@ -130,9 +130,7 @@ def overlaps(video_id: str, start: float, end: float, gold: Sequence[Gold]) -> b
     return any(g.lecture == video_id and start < g.end and end > g.start for g in gold)
 
 
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS = grounding.SMALL_NUMBERS
 
 
 def _words(text: str) -> list[str]:

@@ -23,12 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import grounding
+from .citations import MARKER as _MARKER
 from .citations import Excerpt, MarkerFilter, Span
 
-_MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*,\s*\d{1,2})*)\s*\]")
 # A sentence ends at . ! or ? (with closing quotes and [n] markers after it) before white
 # space; it is complete once something other than white space or "[" follows.
 _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
+# The same, in finished text: before white space or the end.
+_FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
 SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
 
 
@@ -74,7 +76,7 @@ class AnswerGate:
         rest, self._buf = self._buf, ""
         if self.stopped or not _plain(rest).strip(" .!?"):
             return
-        if truncated and not re.search(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*\s*$", rest):
+        if truncated and not _complete(rest):
             if self.shown:
                 return           # an unfinished sentence after whole ones: dropped
             rest = rest.rstrip() + "…"
@@ -127,7 +129,10 @@ class AnswerGate:
         return piece if self.shown == 1 else " " + piece
 
 
-_FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
+def _complete(text: str) -> bool:
+    """Whether the text ends with a whole sentence."""
+    text = text.rstrip()
+    return any(m.end() == len(text) for m in _FINAL_END.finditer(text))
 
 
 def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:

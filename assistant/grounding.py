@@ -1,8 +1,8 @@
 """Grounding: does a sentence rest on the excerpts it cites, and can the excerpts answer at all?
 
-One rule, used in three places: while an answer streams (a sentence is shown
-and spoken only once it passes), on summaries (a point the transcript does not
-support is dropped), and by `lectern eval` (the faithful-sentence rate).
+One rule, used in two places: while an answer streams (a sentence is shown
+and spoken only once it passes, assistant/gate.py), and by `lectern eval`
+(the faithful-sentence rate). Summaries do not pass through it yet.
 
 A sentence is *supported* by its evidence (the excerpts it cites, plus the
 student's own question, which it may restate) when
@@ -40,13 +40,13 @@ MIN_SUPPORT = 0.45
 KEY_ZIPF = 3.0
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+SMALL_NUMBERS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+_NUMBER_WORDS = {**SMALL_NUMBERS, **{"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
                       "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
                       "thousand": "1000", "million": "1000000", "billion": "1000000000",
-                      "half": "0.5", "twice": "2", "double": "2"})
+                      "half": "0.5", "twice": "2", "double": "2"}}
 
 # Function words, fillers, and the words an answer uses to talk about the lecture
 # itself ("the speaker mentions that..."): none of them is a claim about the subject.
@@ -193,8 +193,8 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def _in_course(word: str, course) -> bool:
-    if course.passages == 0 or course.has(word):
-        return True   # nothing counted: no grounds to refuse
+    if course.has(word):
+        return True   # (also when nothing is counted: no grounds to refuse)
     halves = ((word[:i], word[i:]) for i in range(2, len(word) - 1))
     if any(course.has_word(a) and course.has_word(b) for a, b in halves):
         return True

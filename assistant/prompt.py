@@ -150,11 +150,15 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
         c, sents = hits[i].chunk, per_hit[i]
         if (c.video_id, sents[j].start) in taken:
             continue  # already inside an excerpt
-        a, b = _window(sents, j, max_words, lambda n: (c.video_id, sents[n].start) not in taken)
+        def free(n: int) -> bool:   # not inside an earlier excerpt
+            return (c.video_id, sents[n].start) not in taken
+        a, b = _window(sents, j, max_words, free)
+        la, lb, _ = _span(sents, j, free)   # the window grew from this span: it is inside
         taken.update((c.video_id, s.start) for s in sents[a:b + 1])
         spans = tuple(Span(s.start, s.end, defang(s.text)) for s in sents[a:b + 1])
+        lead = Span(sents[la].start, sents[lb].end, " ".join(s.text for s in spans[la - a:lb - a + 1]))
         out.append(Excerpt(len(out) + 1, c.video_id, c.title, sents[a].start, sents[b].end,
-                           " ".join(s.text for s in spans), spans, j - a, float(scores[k])))
+                           " ".join(s.text for s in spans), spans, lead, float(scores[k])))
         if len(out) == count:
             break
     return out

@@ -62,7 +62,8 @@ def test_key_terms_the_course_never_uses():
 def _excerpt(n: int, text: str, start: float) -> Excerpt:
     parts = [p.strip() + "." for p in text.split(".") if p.strip()]
     spans = tuple(Span(start + 5 * i, start + 5 * i + 4, p) for i, p in enumerate(parts))
-    return Excerpt(n, "physicsworks", "Physics", start, spans[-1].end, " ".join(parts), spans, 0, 0.6)
+    return Excerpt(n, "physicsworks", "Physics", start, spans[-1].end, " ".join(parts), spans,
+                   spans[0], 0.6)
 
 
 def _gate(question: str, ex: list[Excerpt]) -> AnswerGate:

@@ -84,9 +84,10 @@ class Chat:
     def _final(self, answer, text: str) -> str:
         if answer is None:
             return render.answer_text(text)
-        cites = [(c.number, playable(self.lib, c.video_id), _seek(c), c.quote)
+        # chips play from the quoted sentence, so the student hears the words shown
+        cites = [(c.number, playable(self.lib, c.video_id), c.quote_start, c.quote)
                  for c in answer.citations]
-        related = [(playable(self.lib, c.video_id), _seek(c), c.quote) for c in answer.related]
+        related = [(playable(self.lib, c.video_id), c.quote_start, c.quote) for c in answer.related]
         return render.answer(answer.text, cites, answer.refused, related=related)
 
     def _follow_speech(self, job: SpeechJob | None, history, conversation) -> Iterator[tuple]:
@@ -101,7 +102,3 @@ class Chat:
             job.wait(POLL_S)
         yield "", history, self._speech_html(job), conversation
 
-
-def _seek(c) -> float:
-    """Where a chip plays from: the quoted sentence, so the student hears the words shown."""
-    return c.quote_start if c.quote_start is not None else c.start
