@@ -100,7 +100,7 @@ def _answer_json(a) -> dict:
 
 
 def _print_citation(c, label: str) -> None:
-    print(f"  {label} {c.title or c.video_id} ({c.video_id}) at {mmss(c.quote_start)}  {c.url}")
+    print(f"  {label} {c.title or c.video_id} ({c.video_id}) at {mmss(c.start)}  {c.url}")
     if c.quote:
         print(f"      \u201c{c.quote}\u201d")
 
