@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from index.config import IndexConfig
 from index import terms
 from index.search import Hit, Retriever, SearchResult
+from lectern import grounding
 from lectern.library import Library
 from lectern.llm import LLM, LLMError
 from lectern.llm import load as load_llm
 
-from . import grounding, prompt
+from . import prompt
 from .citations import Citation, Excerpt, LinkResolver, MarkerFilter
 from .gate import AnswerGate, SentenceCheck
 from .config import AssistantConfig, llm_config, load_config

@@ -12,7 +12,7 @@ Definitions (all over answerable questions unless said otherwise):
 - invalid_citations: citations to a video not in the library or a second
   outside it (must be 0).
 - faithful_rate: over the sentences of answers shown to students, the share
-  that rest on the excerpts they cite by assistant/grounding.py's rule (every
+  that rest on the excerpts they cite by lectern/grounding.py's rule (every
   number and rare term in the cited excerpts, and enough of the rest);
   model_faithful_rate: the same over every sentence the model wrote, before
   the gate held back the unsupported ones (cut or replaced by a quote).
@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.chunks import Chunk
+from lectern import grounding
 from lectern.library import Library
 
-from . import gate, grounding
+from . import gate
 from .answer import Answer, Assistant
 from .citations import Citation
 

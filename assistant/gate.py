@@ -2,7 +2,7 @@
 
 The model streams tokens; the gate holds them until a sentence is complete
 (with the [n] markers after its full stop), then checks it against the
-excerpts it cites (assistant/grounding.py). A supported sentence is shown
+excerpts it cites (lectern/grounding.py). A supported sentence is shown
 (and spoken) with its markers renumbered; an unsupported one never is:
   - before anything was shown, the answer becomes "not covered", with the
     closest moments and their quotes (`unsupported`: the caller says so);
@@ -22,7 +22,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import grounding
+from lectern import grounding
+
 from .citations import MARKER as _MARKER
 from .citations import Excerpt, MarkerFilter, Span
 

@@ -261,6 +261,9 @@ class Ingestor:
                 tick = self.progress.stage(info.video_id, "summary", None)
                 llm = load_llm(LLMConfig(cfg.llm))
                 s = summarize(t, info.title, info.chapters, llm, cfg, lambda i, n: tick(i))
+                if s.dropped:
+                    log.info("%s: %d summary texts dropped, the transcript does not support them "
+                             "(listed in %s)", info.video_id, len(s.dropped), out.name)
                 s.save(out, {**cfgmod.to_dict(cfg), "key": key})
                 write_atomic(md, summary_markdown(s, info.title))
         Summary.load(out)

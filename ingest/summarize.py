@@ -9,16 +9,24 @@ fit one context, and a 0.5B model only ever does short, simple tasks.
 Small models drift from formats, so every answer is parsed leniently,
 validated, and repaired from the transcript itself where it falls short:
 chapter starts are always real segment starts, never model output.
+
+Small models also invent ("The pendulum is a device used to demolish
+buildings"), so every title, summary sentence and point passes the answers'
+grounding rule (lectern/grounding.py) against the transcript it came from:
+what the lecture does not support is dropped and kept in `Summary.dropped`
+for the instructor to see; a title that fails is rebuilt from the window's
+own key terms, a summary with nothing left from the transcript's sentences.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from lectern import artifacts
+from lectern import artifacts, grounding
 from lectern.llm import LLM, Message
 
 from .sources import Chapter
@@ -35,6 +43,7 @@ class SummarizeConfig:
     window_words: int = 600      # words of transcript per map call (~4 minutes of speech)
     min_points: int = 5
     max_points: int = 10
+    grounding: bool = True       # drop what the transcript does not support (lectern/grounding.py)
 
 
 @dataclass(frozen=True)
@@ -44,18 +53,23 @@ class Summary:
     points: tuple[str, ...]
     chapters: tuple[Chapter, ...]
     model: str
+    dropped: tuple[str, ...] = ()   # model output the transcript did not support ("point: ...")
+    checked: int = 0                # model texts checked (titles, summary sentences, points)
 
     def save(self, path: Path, config: dict) -> None:
         artifacts.save(path, KIND, VERSION, {
             "video_id": self.video_id, "summary": self.summary, "points": list(self.points),
             "chapters": [{"title": c.title, "start": c.start, "end": c.end} for c in self.chapters],
-            "model": self.model}, config)
+            "model": self.model, "dropped": list(self.dropped),
+            "checked": self.checked}, config)
 
     @classmethod
     def load(cls, path: Path) -> "Summary":
         d = artifacts.load(path, KIND, VERSION)
+        # "dropped" came later; summaries written before it have none recorded
         return cls(d["video_id"], d["summary"], tuple(d["points"]),
-                   tuple(Chapter(**c) for c in d["chapters"]), d["model"])
+                   tuple(Chapter(**c) for c in d["chapters"]), d["model"],
+                   tuple(d.get("dropped", ())), d.get("checked", 0))
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,56 @@ REDUCE_POINTS = ("Here are key points from a lecture{title}.\n\n{parts}\n\n"
                  "Copy the {n} most important of these points, one per line, each starting with \"- \".")
 MAX_POINT_WORDS = 30
 SUMMARY_SENTENCES = 3
+
+
+class _Grounding:
+    """Keeps the model's texts the transcript supports, and records the others."""
+
+    def __init__(self, on: bool):
+        self.on = on
+        self.checked = 0
+        self.dropped: list[str] = []
+
+    def keep(self, kind: str, text: str, evidence: grounding.Evidence) -> bool:
+        self.checked += 1
+        if not self.on or grounding.check_against(text, evidence).supported:
+            return True
+        self.dropped.append(f"{kind}: {text}")
+        return False
+
+    def sentences(self, kind: str, text: str, evidence: grounding.Evidence) -> str:
+        return " ".join(x for x in _SENTENCE_END.split(text) if x and self.keep(kind, x, evidence))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+TITLE_TERMS = 2  # key phrases in a title rebuilt from the transcript
+
+
+def _terms_title(text: str) -> str:
+    """A title from the window's own most repeated two-word terms with a rare word in them
+    ("Potential energy and kinetic energy"), else its most repeated rare words."""
+    words = grounding.normalized_words(text)
+
+    def term(w: str) -> bool:
+        return len(w) > 2 and not w[0].isdigit() and w not in grounding.STOPWORDS
+
+    def rare(w: str) -> bool:
+        return grounding.zipf(w) < grounding.RARE_ZIPF
+
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])
+             if term(a) and term(b) and (rare(a) or rare(b))]
+    singles = [w for w in words if term(w) and rare(w)]
+    counts = Counter(pairs + singles)
+    # a pair said twice beats a single word said three times: it names the idea
+    ranked = sorted(counts, key=lambda x: -counts[x] * (1.5 if " " in x else 1.0))
+    top: list[str] = []
+    for t in ranked:
+        if len(top) < TITLE_TERMS and not any(t in u or u in t for u in top):
+            top.append(t)
+    if not top:
+        return " ".join(text.split()[:6])
+    phrase = " and ".join(top)
+    return phrase[0].upper() + phrase[1:]
 
 
 def windows(segments: tuple[Segment, ...], words: int) -> list[list[Segment]]:
@@ -116,7 +180,7 @@ def _clean_point(text: str) -> str:
 
 
 def _first_sentences(text: str, n: int) -> str:
-    parts = re.split(r"(?<=[.?!])\s+", text.strip())
+    parts = _SENTENCE_END.split(text.strip())
     return " ".join(parts[:n])
 
 
@@ -133,15 +197,21 @@ def _ask(llm: LLM, context: str, question: str, max_tokens: int) -> str:
                         max_tokens=max_tokens)
 
 
-def _map(llm: LLM, window: list[Segment], whole: bool) -> _Part:
-    """Title, summary and points of one window (of the whole lecture when whole)."""
+def _map(llm: LLM, window: list[Segment], whole: bool, check: _Grounding) -> _Part:
+    """Title, summary and points of one window (of the whole lecture when whole),
+    each kept only where the window's transcript supports it."""
     text = " ".join(s.text for s in window)
+    evidence = grounding.Evidence([text])
     context = CONTEXT.format(text=text)
     title = _title(_ask(llm, context, ASK_TITLE, 24), text)
+    if not check.keep("title", title, evidence):
+        title = _terms_title(text)
     n = SUMMARY_SENTENCES if whole else 2
     reply = _ask(llm, context, ASK_WHOLE if whole else ASK_SUMMARY, 40 * n + 40)
-    summary = _complete_sentences(reply, n) or _first_sentences(text, n)
-    points = _bullets(_ask(llm, context, ASK_POINTS, 120))
+    summary = (check.sentences("summary", _complete_sentences(reply, n), evidence)
+               or _first_sentences(text, n))
+    points = [p for p in _bullets(_ask(llm, context, ASK_POINTS, 120))
+              if check.keep("point", p, evidence)]
     return _Part(window[0].start, window[-1].end, title, summary, tuple(points[:5]))
 
 
@@ -176,7 +246,7 @@ def _select_points(llm: LLM, candidates: list[str], title: str, n: int) -> list[
 def _fill(points: list[str], text: str, n: int) -> list[str]:
     """Add the transcript's own complete sentences until there are n points (or none left)."""
     out = list(points)
-    for sentence in re.split(r"(?<=[.?!])\s+", text):
+    for sentence in _SENTENCE_END.split(text):
         if len(out) >= n:
             break
         k = _key(sentence)
@@ -193,7 +263,7 @@ def _key(text: str) -> str:
 def _complete_sentences(text: str, n: int) -> str:
     """At most n sentences, dropping one the model left unfinished."""
     text = re.sub(r"^\W*summary\W*:\s*", "", text.strip(), flags=re.I)
-    parts = [p for p in re.split(r"(?<=[.?!])\s+", text) if p]
+    parts = [p for p in _SENTENCE_END.split(text) if p]
     if parts and not parts[-1].rstrip().endswith((".", "?", "!")):
         parts.pop()
     return " ".join(parts[:n])
@@ -212,13 +282,16 @@ def _dedupe(items: list[str]) -> list[str]:
 def summarize(t: Transcript, title: str, platform_chapters: tuple[Chapter, ...], llm: LLM,
               cfg: SummarizeConfig, on_progress: Callable[[int, int], None] | None = None) -> Summary:
     wins = windows(t.segments, cfg.window_words)
+    check = _Grounding(cfg.grounding)
     parts: list[_Part] = []
     for i, w in enumerate(wins):
-        parts.append(_map(llm, w, whole=len(wins) == 1))
+        parts.append(_map(llm, w, len(wins) == 1, check))
         if on_progress:
             on_progress(i + 1, len(wins) + 1)
     summary = parts[0].summary if len(parts) == 1 else (
-        _reduce_summary(llm, [p.summary for p in parts], title) or " ".join(p.summary for p in parts[:2]))
+        check.sentences("summary", _reduce_summary(llm, [p.summary for p in parts], title),
+                        grounding.Evidence([t.text]))
+        or " ".join(p.summary for p in parts[:2]))
     # round-robin over windows so every part of the lecture is represented
     candidates = _dedupe([p for k in range(5) for part in parts if k < len(part.points)
                           for p in [part.points[k]]])
@@ -230,7 +303,8 @@ def summarize(t: Transcript, title: str, platform_chapters: tuple[Chapter, ...],
         points = _fill(points, t.text, cfg.min_points)
     chapters = platform_chapters or tuple(
         Chapter(p.title, round(p.start, 2), round(p.end, 2)) for p in parts)
-    return Summary(t.video_id, summary, tuple(points[:cfg.max_points]), chapters, cfg.llm)
+    return Summary(t.video_id, summary, tuple(points[:cfg.max_points]), chapters, cfg.llm,
+                   tuple(check.dropped), check.checked)
 
 
 def to_markdown(s: Summary, title: str) -> str:

@@ -56,7 +56,7 @@ def test_citations_point_to_existing_videos_and_seconds(dev_report, corpus_lib):
 
 @needs_corpus
 def test_every_citation_carries_the_words_it_rests_on(dev_report):
-    from assistant.grounding import Evidence, content_words
+    from lectern.grounding import Evidence, content_words
     cited = [c for o in dev_report.outcomes for c in o.answer.citations]
     assert cited
     for c in cited:

@@ -7,7 +7,7 @@ test_assistant.py and test_trust.py.
 
 from __future__ import annotations
 
-from assistant import grounding
+from lectern import grounding
 from assistant.citations import Excerpt, MarkerFilter, Span
 from assistant.gate import CUT, SHOWN, SKIPPED, AnswerGate, sentences
 
@@ -117,3 +117,46 @@ def test_markers_split_over_deltas_and_finished_answers_split_into_sentences():
     # a sentence without a marker shares the next one's (a quote ends with its marker)
     assert sentences("It said: \u201cA. B.\u201d [2]") == [("It said: \u201cA.", (2,)),
                                                           ("B.\u201d", (2,))]
+
+
+LECTURE = ("Now I want to return to the conservation of mechanical energy. I have here a pendulum. "
+           "I have an object that weighs 15 kilograms, and I can lift it up one meter. I've "
+           "increased the potential energy of this object. 15 times 10 is about 150 joules. If I "
+           "let it fall, then that will be converted to kinetic energy. 150 joules is enough to "
+           "kill you. " + PENDULUM)
+
+
+class _SummaryLLM:
+    """Answers the summary stage's three questions with fixed replies, invented parts
+    included: the model is not under test here, the grounding of its output is."""
+
+    def complete(self, messages, max_tokens=256, temperature=0.0, stop=None):
+        from ingest import summarize
+        ask = messages[-1].content
+        if summarize.ASK_TITLE in ask:
+            return "Newton's Laws of Planetary Motion"
+        if summarize.ASK_POINTS in ask:
+            return ("- Newton's second law governs the motion of the pendulum.\n"
+                    "- 150 joules is enough to kill you.\n"
+                    "- The object weighs 20 kilograms.\n"
+                    "- Potential energy is converted to kinetic energy when the object falls.")
+        return ("The lecturer lifts a pendulum to show potential energy turning into kinetic energy. "
+                "He then derives Einstein's relativity from quantum field theory.")
+
+
+def test_summary_texts_the_transcript_does_not_support_are_dropped_and_recorded():
+    from ingest.summarize import SummarizeConfig, summarize
+    from ingest.transcript import Segment, Transcript
+    t = Transcript("physics", "en", 60.0, "asr", "base", (Segment(0.0, 60.0, LECTURE),), ((0, 0),))
+    s = summarize(t, "Pendulum", (), _SummaryLLM(), SummarizeConfig(min_points=1))
+    assert s.points == ("150 joules is enough to kill you.",
+                        "Potential energy is converted to kinetic energy when the object falls.")
+    assert s.summary.startswith("The lecturer lifts a pendulum") and "Einstein" not in s.summary
+    title = s.chapters[0].title   # rebuilt from the lecture's own most repeated rare words
+    assert title == "Kinetic energy and gravitational potential", title
+    assert len(s.dropped) == 4 and s.checked == 7   # 1 title, 2 summary sentences, 4 points
+    assert {d.split(":")[0] for d in s.dropped} == {"title", "point", "summary"}
+    assert any("20 kilograms" in d for d in s.dropped)
+    # the same output unchecked keeps everything (what `summarize.grounding: false` gives)
+    raw = summarize(t, "Pendulum", (), _SummaryLLM(), SummarizeConfig(min_points=1, grounding=False))
+    assert len(raw.points) == 4 and "Einstein" in raw.summary and not raw.dropped

@@ -8,6 +8,7 @@ import pytest
 
 from ingest import media
 from ingest.summarize import Summary
+from lectern import grounding
 from ingest.transcribe import TranscribeConfig, transcribe
 from ingest.transcript import Transcript
 from tests.conftest import lectern, shared
@@ -63,6 +64,10 @@ def test_captions_prefer_repunctuates_without_changing_a_word(home, tmp_path):
     assert all(s.words[0].start == s.start for s in t.segments)
 
 
+def _sentences(text: str) -> list[str]:
+    return [x for x in re.split(r"(?<=[.?!])\s+", text) if x]
+
+
 def test_summary_of_a_lecture_has_points_and_real_chapter_starts(home, tmp_path):
     folder = tmp_path / "course"
     folder.mkdir()
@@ -77,5 +82,10 @@ def test_summary_of_a_lecture_has_points_and_real_chapter_starts(home, tmp_path)
     starts = {seg.start for seg in t.segments}
     assert all(c.start in starts or round(c.start, 2) in {round(x, 2) for x in starts} for c in s.chapters)
     assert all(c.title and len(c.title.split()) <= 10 for c in s.chapters)
+    # what the model wrote passed the grounding rule against the transcript (lectern/grounding.py)
+    assert s.checked >= 5 and len(s.dropped) < s.checked
+    ev = grounding.Evidence([t.text])
+    model_texts = [*s.points, *_sentences(s.summary), *(c.title for c in s.chapters)]
+    assert all(grounding.check_against(x, ev).supported for x in model_texts), s
     md = (home / "videos/L04/summary.md").read_text()
     assert "## Salient points" in md and "## Chapters" in md

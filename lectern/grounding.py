@@ -1,8 +1,10 @@
 """Grounding: does a sentence rest on the excerpts it cites, and can the excerpts answer at all?
 
-One rule, used in two places: while an answer streams (a sentence is shown
-and spoken only once it passes, assistant/gate.py), and by `lectern eval`
-(the faithful-sentence rate). Summaries do not pass through it yet.
+One rule, used wherever the model's words reach a student: while an answer
+streams (a sentence is shown and spoken only once it passes, assistant/gate.py),
+by `lectern eval` (the faithful-sentence rate), and by the summaries
+(ingest/summarize.py: a point, summary sentence or chapter title the
+transcript does not support is dropped).
 
 A sentence is *supported* by its evidence (the excerpts it cites, plus the
 student's own question, which it may restate) when
@@ -152,7 +154,11 @@ class Verdict:
 
 def check(sentence: str, evidence: Sequence[str], question: str = "") -> Verdict:
     """Whether `sentence` rests on `evidence` (the cited excerpts' texts) by the rule above."""
-    ev = Evidence([*evidence, question])
+    return check_against(sentence, Evidence([*evidence, question]), question)
+
+
+def check_against(sentence: str, ev: Evidence, question: str = "") -> Verdict:
+    """check() with the evidence already stemmed (a whole transcript, checked many times)."""
     asked = {stem(w) for w in normalized_words(question)}
     words = [w for w in content_words(sentence) if stem(w) not in asked]
     if not words:
