@@ -30,7 +30,7 @@ from index.chunks import PASSAGE, Chunk
 from index.config import IndexConfig
 from index.config import load_config as load_index_config
 from index.embed import Embedder, embedder
-from index.indexer import video_chunks
+from index.chunks import video_chunks
 from ingest.sources import Chapter
 from ingest.summarize import Summary
 from lectern import artifacts

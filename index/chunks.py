@@ -17,8 +17,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ingest.sources import SourceInfo
 from ingest.summarize import Summary
 from ingest.transcript import Segment, Transcript
+from lectern.artifacts import ArtifactError
+from lectern.library import SOURCE, SUMMARY, TRANSCRIPT, Library
+
+from . import sparse
+from .config import IndexConfig
 
 PASSAGE, SUMMARY, POINT, CHAPTER = "passage", "summary", "point", "chapter"
 KINDS = (PASSAGE, SUMMARY, POINT, CHAPTER)
@@ -139,3 +145,27 @@ def content_key(t: Transcript, s: Summary | None, title: str, settings: tuple) -
                              [(c.title, c.start, c.end) for c in s.chapters]]).encode())
     h.update(json.dumps([title, CHUNK_VERSION, *settings], default=str).encode())
     return h.hexdigest()[:24]
+
+
+def _settings(cfg: IndexConfig) -> tuple:
+    return (cfg.chunk_min_s, cfg.chunk_max_s, cfg.overlap_s, cfg.index_summaries,
+            sparse.SPARSE_VERSION, cfg.bm25_k1, cfg.bm25_b, cfg.bm25_avgdl)
+
+
+def video_chunks(lib: Library, video_id: str, cfg: IndexConfig) -> tuple[list[Chunk], str]:
+    """A video's chunks (from its saved artifacts) and content key; ArtifactError when it
+    has no transcript yet. Here, not in indexer.py, so that terms.py can count a library's
+    passages without importing the indexer, which imports terms.py."""
+    t = Transcript.load(lib.path(video_id, TRANSCRIPT))
+    try:
+        title = SourceInfo.load(lib.path(video_id, SOURCE)).title
+    except ArtifactError:
+        rec = lib.catalog.video(video_id)
+        title = rec.title if rec else video_id
+    summary = None
+    if cfg.index_summaries and lib.path(video_id, SUMMARY).exists():
+        summary = Summary.load(lib.path(video_id, SUMMARY))
+    out = passages(t, title, cfg.chunk_min_s, cfg.chunk_max_s, cfg.overlap_s)
+    if summary is not None:
+        out += list(summary_entries(summary, title, t.duration))
+    return out, content_key(t, summary, title, _settings(cfg))

@@ -17,11 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.sources import SourceInfo
-from ingest.summarize import Summary
-from ingest.transcript import Transcript
 from lectern.artifacts import ArtifactError
-from lectern.library import SOURCE, SUMMARY, TRANSCRIPT, Library
+from lectern.library import Library
 
 from . import chunks as ch
 from . import sparse, terms
@@ -76,28 +73,6 @@ def open_index(lib: Library, cfg: IndexConfig | None = None) -> Index:
     return Index(cfg, store, emb, collection)
 
 
-def _settings(cfg: IndexConfig) -> tuple:
-    return (cfg.chunk_min_s, cfg.chunk_max_s, cfg.overlap_s, cfg.index_summaries,
-            sparse.SPARSE_VERSION, cfg.bm25_k1, cfg.bm25_b, cfg.bm25_avgdl)
-
-
-def video_chunks(lib: Library, video_id: str, cfg: IndexConfig) -> tuple[list[ch.Chunk], str]:
-    """A video's chunks and content key; ArtifactError when it has no transcript yet."""
-    t = Transcript.load(lib.path(video_id, TRANSCRIPT))
-    try:
-        title = SourceInfo.load(lib.path(video_id, SOURCE)).title
-    except ArtifactError:
-        rec = lib.catalog.video(video_id)
-        title = rec.title if rec else video_id
-    summary = None
-    if cfg.index_summaries and lib.path(video_id, SUMMARY).exists():
-        summary = Summary.load(lib.path(video_id, SUMMARY))
-    out = ch.passages(t, title, cfg.chunk_min_s, cfg.chunk_max_s, cfg.overlap_s)
-    if summary is not None:
-        out += list(ch.summary_entries(summary, title, t.duration))
-    return out, ch.content_key(t, summary, title, _settings(cfg))
-
-
 def embedding_text(c: ch.Chunk) -> str:
     # Short entries say little alone; the lecture's title gives them their topic.
     return c.text if c.kind == ch.PASSAGE else f"{c.title}: {c.text}"
@@ -120,7 +95,7 @@ def iter_index(lib: Library, idx: Index, force: bool = False,
         known.add(v.id)
         t0 = time.perf_counter()
         try:
-            chunks, key = video_chunks(lib, v.id, idx.config)
+            chunks, key = ch.video_chunks(lib, v.id, idx.config)
         except ArtifactError as e:
             yield VideoIndexed(v.id, "skipped", reason=str(e))
             continue

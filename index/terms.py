@@ -23,7 +23,7 @@ from lectern import artifacts
 from lectern.library import Library
 
 from . import sparse
-from .chunks import PASSAGE
+from .chunks import PASSAGE, video_chunks
 from .config import IndexConfig
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ class Tally:
 
 def count(lib: Library, cfg: IndexConfig) -> TermStats:
     """Count every indexed video's passages (videos without a transcript are skipped)."""
-    from .indexer import video_chunks   # indexer imports this module
     tally = Tally()
     for v in lib.videos():
         try:

@@ -16,7 +16,8 @@ import pytest
 from index import chunks as ch
 from index import sparse, terms
 from index.config import IndexConfig, load_config
-from index.indexer import index_library, open_index, video_chunks
+from index.chunks import video_chunks
+from index.indexer import index_library, open_index
 from index.search import Retriever
 from index.store import StoreError, open_store
 from ingest.sources import Chapter

@@ -65,7 +65,7 @@ class Server:
         env = {**os.environ, "LECTERN_HOME": str(home), "LECTERN_INSTRUCTOR_PASSWORD": PASSWORD}
         self._out = open(log, "w")  # noqa: SIM115 - open while the server runs; closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lectern.commands_serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "lectern.cli.serve", "--host", "127.0.0.1",
              "--port", str(self.port)], cwd=REPO, env=env, stdout=self._out, stderr=subprocess.STDOUT)
 
     def wait(self) -> None:

@@ -269,7 +269,7 @@ def test_noisy_gaps_disqualify_a_clip():
 # ---------------------------------------------------------------- CLI command functions
 
 def test_cli_commands_enroll_and_say(tmp_path, monkeypatch):
-    from lectern.commands_voice import say, voice_enroll
+    from lectern.cli.voice import say, voice_enroll
     from lectern.library import Library
 
     folder = shared(LJ)

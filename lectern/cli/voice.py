@@ -4,7 +4,7 @@ Thin wrappers: they build the VoiceConfig from LECTERN_HOME/config.json's
 "voice" section plus the command line, call voice/, and print one line per
 result. Errors from voice/ are typed (VoiceError and subclasses); they are
 turned into one line here, exit status 1 (2 for configuration errors, which
-lectern.cli already handles).
+the CLI package already handles).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from .config import load_file
-from .library import Library
+from ..config import load_file
+from ..library import Library
 
 log = logging.getLogger("lectern")
 
@@ -24,7 +24,7 @@ log = logging.getLogger("lectern")
 def voice_config(lib_root: Path, **overrides):
     """The "voice" section of config.json, with non-empty overrides on top."""
     from voice.config import VoiceConfig
-    from .config import ConfigError
+    from ..config import ConfigError
     section = dict(load_file(lib_root / "config.json").get("voice", {}))
     section.update({k: v for k, v in overrides.items() if v is not None})
     try:

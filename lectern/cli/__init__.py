@@ -1,4 +1,7 @@
-"""The `lectern` command. The library raises; this module translates errors to one line.
+"""The `lectern` command. The library raises; this package translates errors to one line.
+
+One module per group of commands (ingest, ask, finetune, serve, voice); the core
+(lectern/*.py outside this package) never imports them, nor anything above it.
 
 Exit status: 0 when everything worked, 1 when any source or question failed,
 2 for usage and configuration errors.
@@ -10,9 +13,9 @@ import argparse
 import logging
 import sys
 
-from . import __version__
-from .config import ConfigError, home
-from .library import Library, LibraryBusy
+from .. import __version__
+from ..config import ConfigError, home
+from ..library import Library, LibraryBusy
 
 log = logging.getLogger("lectern")
 
@@ -76,11 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="assemble the offline models into the cache and check them")
 
-    from . import commands_ask, commands_finetune, commands_serve
-    commands_ask.add_arguments(sub)
-    commands_finetune.add_arguments(sub)
+    from . import ask, finetune, serve
+    ask.add_arguments(sub)
+    finetune.add_arguments(sub)
     _voice_arguments(sub)
-    commands_serve.add_arguments(sub)
+    serve.add_arguments(sub)
     return p
 
 
@@ -131,18 +134,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(lib: Library, args: argparse.Namespace) -> int:
-    from . import commands, commands_ask, commands_finetune, commands_serve, commands_voice
+    from . import ask, finetune, ingest, serve, voice
     if args.command == "voice":
-        return commands_voice.voice_enroll(lib, args)
-    handlers = {"ingest": commands.ingest, "status": lambda lib, a: commands.status(lib, a.json),
-                "index": commands_ask.index, "ask": commands_ask.ask, "eval": commands_ask.evaluate,
-                "say": commands_voice.say, "serve": commands_serve.serve,
-                "finetune": commands_finetune.finetune}
+        return voice.voice_enroll(lib, args)
+    handlers = {"ingest": ingest.ingest, "status": lambda lib, a: ingest.status(lib, a.json),
+                "index": ask.index, "ask": ask.ask, "eval": ask.evaluate,
+                "say": voice.say, "serve": serve.serve, "finetune": finetune.finetune}
     return handlers[args.command](lib, args)
 
 
 def _models() -> int:
-    from . import models
+    from .. import models
     for kind, name, fn in (("asr", "tiny.en", models.asr_model), ("asr", "base", models.asr_model),
                            ("llm", "qwen2.5-0.5b", models.llm_model),
                            ("embedding", "all-MiniLM-L6-v2", models.embedding_model)):

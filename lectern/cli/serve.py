@@ -1,8 +1,6 @@
 """`lectern serve`: the web app for students (/) and the instructor (/instructor).
 
-Wire-up in cli.py:  from .commands_serve import add_arguments as add_serve; add_serve(sub)
-and in main():      if args.command == "serve": from .commands_serve import serve; return serve(lib, args)
-Library errors become one line on stderr (exit 1); ConfigError is left to cli.main (exit 2).
+Library errors become one line on stderr (exit 1); ConfigError is left to lectern.cli.main (exit 2).
 """
 
 from __future__ import annotations
@@ -50,7 +48,7 @@ def serve(lib: Library, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m lectern.commands_serve [--host ...]`: the same command before cli.py wires it."""
+    """`python -m lectern.cli.serve [--host ...]`: the same command without the rest of the CLI."""
     import logging
 
     from lectern.config import ConfigError

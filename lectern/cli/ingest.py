@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from .library import Library
+from ..library import Library
 
 log = logging.getLogger("lectern")
 

@@ -17,7 +17,7 @@ from lectern.library import Library
 
 
 def add_arguments(sub) -> None:
-    """Registers index, ask and eval on cli.py's subparsers (sub = p.add_subparsers(...))."""
+    """Registers index, ask and eval on the parser's subcommands (lectern/cli/__init__.py)."""
     ix = sub.add_parser("index", help="build or update the search index",
                         description="Embed new or changed videos into the index (Qdrant under "
                         "the data root, or the server at $QDRANT_URL); unchanged ones are skipped.")
