@@ -6,17 +6,18 @@ are errors), with per-call overrides on top.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lectern import config as cfgmod
 from lectern.library import Library
 from lectern.llm import LLMConfig
+from lectern.llm import resolve as resolve_llm
 
 
 @dataclass(frozen=True)
 class AssistantConfig:
-    llm: str = "qwen2.5-0.5b"     # offline alias or a GGUF file
+    llm: str = "auto"             # "auto" (by hardware: lectern/llm.py), an offline alias or a GGUF file
     n_ctx: int = 2048             # the prompt stays well under 1k tokens
     threads: int = 0              # 0: all cores
     retrieve_k: int = 10          # hits retrieved (and reported)
@@ -34,7 +35,7 @@ class AssistantConfig:
     # best excerpt sentence's similarity to the question (with its neighbours) below
     # min_answer_score, and the course is taken not to answer.
     min_answer_score: float = 0.35
-    grounding: bool = True        # check each sentence against its excerpts (assistant/grounding.py)
+    grounding: bool = True        # check each sentence against its excerpts (lectern/grounding.py)
     related: int = 3              # closest moments shown with "not covered"
     max_tokens: int = 80          # one or two sentences; caps the worst-case total time
     rewrite_followups: bool = True
@@ -48,7 +49,7 @@ def load_config(lib: Library, **overrides: Any) -> AssistantConfig:
         raise cfgmod.ConfigError("assistant.excerpts must be >= 1 and pool in 1..retrieve_k")
     if cfg.excerpt_words < 10 or cfg.max_tokens < 8:
         raise cfgmod.ConfigError("assistant.excerpt_words must be >= 10 and max_tokens >= 8")
-    return cfg
+    return replace(cfg, llm=resolve_llm(cfg.llm))
 
 
 def llm_config(cfg: AssistantConfig) -> LLMConfig:

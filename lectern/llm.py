@@ -19,6 +19,34 @@ from . import models
 log = logging.getLogger(__name__)
 
 
+AUTO = "auto"
+# "auto" takes the 1.5B model where it answers within the first-token budget: on a GPU, or
+# on a CPU with at least this many cores. Measured on a 2-core CPU (README "Models"): the
+# 1.5B's first token takes ~2x the 0.5B's, and prompt reading (most of it) scales with cores.
+BIG_MODEL_CORES = 8
+SMALL, BIG = "qwen2.5-0.5b", "qwen2.5-1.5b"
+
+
+def choose(cores: int, gpu: bool, big_installed: bool) -> str:
+    """The answer model for this hardware (what "auto" means)."""
+    return BIG if big_installed and (gpu or cores >= BIG_MODEL_CORES) else SMALL
+
+
+def resolve(name: str) -> str:
+    """"auto" -> a model name by hardware; any other name as given."""
+    if name != AUTO:
+        return name
+    try:
+        import llama_cpp
+        gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    except ImportError:
+        gpu = False
+    chosen = choose(os.cpu_count() or 1, gpu, models.installed(models.QWEN_15B))
+    log.info("answer model %s (auto: %d cores, %s)", chosen, os.cpu_count() or 1,
+             "GPU offload" if gpu else "no GPU")
+    return chosen
+
+
 class LLMError(RuntimeError):
     """The language model could not be loaded or run."""
 
@@ -46,7 +74,7 @@ class LLM:
             from llama_cpp import Llama
         except ImportError as e:
             raise LLMError(f"llama-cpp-python is not installed ({e}); run `make setup`") from None
-        path = models.llm_model(config.model)
+        path = models.llm_model(resolve(config.model))
         log.info("loading LLM %s (%s)", config.model, path)
         self.llama = Llama(model_path=path, n_ctx=config.n_ctx,
                            n_threads=config.threads or os.cpu_count(),

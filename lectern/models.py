@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import logging
 import shutil
 from dataclasses import dataclass
@@ -133,6 +134,11 @@ def _resolve(name: str, aliases: dict) -> str:
 def asr_model(name: str) -> str:
     """A CTranslate2 Whisper model folder (or a hub name) for faster-whisper."""
     return _resolve(name, ASR_ALIASES)
+
+
+def installed(spec: Assembled) -> bool:
+    """Whether a split model's wheels are installed (without assembling it)."""
+    return all(importlib.util.find_spec(package) is not None for package, _ in spec.parts)
 
 
 def llm_model(name: str) -> str:

@@ -7,6 +7,7 @@ and an embedded Qdrant, on a small library built from corpus transcripts
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from assistant.config import AssistantConfig, load_config
 from index.indexer import index_library
 from ingest.sources import SourceInfo
 from ingest.transcript import Segment
+from lectern import models
 from lectern.config import ConfigError
 from lectern.library import Library
 
@@ -190,6 +192,20 @@ def test_assistant_config_validation():
     with pytest.raises(ConfigError):
         load_config(_lib_with('{"assistant": {"pool": 50}}'))
     assert AssistantConfig().min_similarity > 0
+
+
+def test_auto_answer_model_by_hardware():
+    from lectern import llm
+    assert llm.choose(cores=2, gpu=False, big_installed=True) == "qwen2.5-0.5b"
+    assert llm.choose(cores=16, gpu=False, big_installed=True) == "qwen2.5-1.5b"
+    assert llm.choose(cores=2, gpu=True, big_installed=True) == "qwen2.5-1.5b"
+    assert llm.choose(cores=64, gpu=True, big_installed=False) == "qwen2.5-0.5b"
+    # the config resolves "auto" when read, so reports name the model that answers
+    cfg = load_config(_lib_with("{}"))
+    import llama_cpp
+    gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    assert cfg.llm == llm.choose(os.cpu_count() or 1, gpu, models.installed(models.QWEN_15B))
+    assert load_config(_lib_with('{"assistant": {"llm": "qwen2.5-1.5b"}}')).llm == "qwen2.5-1.5b"
 
 
 def _lib_with(text: str) -> Library:
