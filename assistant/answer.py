@@ -43,6 +43,27 @@ class AssistantError(RuntimeError):
     """The assistant could not answer (model or index unavailable)."""
 
 
+class QuestionError(AssistantError):
+    """The question itself cannot be asked (empty, too long): the asker's to fix."""
+
+
+# A question is a sentence or three. A longer text is a pasted document (or an attack on the
+# context window): refused up front, before it costs retrieval or the model a thing.
+MAX_QUESTION_CHARS = 1000
+NOTHING_INGESTED = "nothing is ingested yet: add lectures with `lectern ingest FOLDER_OR_URL`"
+
+
+def check_question(question: str) -> str:
+    """The question, stripped; QuestionError when it is empty or too long."""
+    q = question.strip()
+    if not q:
+        raise QuestionError("the question is empty")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(q):,} characters long; the limit is "
+                            f"{MAX_QUESTION_CHARS:,} (ask about one thing at a time)")
+    return q
+
+
 @dataclass(frozen=True)
 class Token:
     text: str
@@ -160,6 +181,9 @@ class Assistant:
 
     def stream(self, question: str, conversation: Conversation | None = None,
                video_ids: Sequence[str] | None = None) -> Iterator[Token | Answer]:
+        question = check_question(question)
+        if not self.lib.videos():
+            raise AssistantError(NOTHING_INGESTED)
         t0 = time.perf_counter()
         query = self.standalone(question, conversation)
         t_rewrite = time.perf_counter() - t0

@@ -72,7 +72,11 @@ def decode(path: Path) -> np.ndarray:
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as e:
-        raise MediaError(f"cannot decode audio: {e}") from None
+        # "[Errno 1094995529] Invalid data found when processing input: 'avcodec_send_packet()'"
+        # says the file is damaged; the errno and the C function say nothing to a user
+        why = getattr(e, "strerror", None) or str(e)
+        hint = "; the file is damaged or truncated" if "invalid data" in why.lower() else ""
+        raise MediaError(f"cannot decode audio ({why}){hint}") from None
     pcm = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
     return pcm.astype(np.float32) / 32768.0
 

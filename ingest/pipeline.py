@@ -69,8 +69,6 @@ class Settings:
         for name, klass in (("ingest", IngestConfig), ("transcribe", TranscribeConfig),
                             ("summarize", SummarizeConfig)):
             merged = {**data.get(name, {}), **overrides.get(name, {})}
-            if "caption_langs" in merged:
-                merged["caption_langs"] = tuple(merged["caption_langs"])
             sections[name] = cfgmod.from_dict(klass, merged)
         if sections["ingest"].captions not in ("ignore", "prefer"):
             raise cfgmod.ConfigError("ingest.captions must be 'ignore' or 'prefer'")
@@ -173,6 +171,11 @@ class Ingestor:
             log.warning("%s: %s failed: %s", vid, stage, msg)
             self.lib.catalog.fail_stage(vid, stage, msg)
             raise StageError(f"{stage}: {msg}") from None
+        except Exception as e:  # a bug, not the input: one line here, the traceback in the log
+            msg = f"internal error ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+            log.warning("%s: %s failed: %s", vid, stage, msg, exc_info=True)
+            self.lib.catalog.fail_stage(vid, stage, msg)
+            raise StageError(f"{stage}: {msg}; see {self.lib.log_file}") from None
         seconds = time.perf_counter() - t0
         self.lib.catalog.finish_stage(vid, stage, key, cfg_hash, seconds)
         self.progress.done(vid, stage)

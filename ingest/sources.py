@@ -11,6 +11,8 @@ import hashlib
 import os
 import re
 import shutil
+import stat
+import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
@@ -97,7 +99,12 @@ def discover(sources: list[str], skip: Path | None = None) -> Iterator[Candidate
     ingests the folder that holds it).
     """
     for source in sources:
+        if source.lower().startswith("file://"):
+            source = urllib.parse.unquote(urllib.parse.urlsplit(source).path)
         if is_url(source):
+            if why := _bad_url(source):
+                yield Rejected(source, why)
+                continue
             try:
                 for video in ytdlp.expand(source):
                     yield Candidate(video.url, "url", slug(video.id or Path(video.url).stem))
@@ -108,9 +115,26 @@ def discover(sources: list[str], skip: Path | None = None) -> Iterator[Candidate
         if not path.exists():
             yield Rejected(source, "no such file or folder")
         elif path.is_dir():
-            yield from _walk(path.resolve(), skip.resolve() if skip else None)
+            found = 0
+            for item in _walk(path.resolve(), skip.resolve() if skip else None):
+                found += 1
+                yield item
+            if not found:
+                yield Rejected(source, "no media files in this folder")
         else:
             yield _local(path.resolve(), explicit=True)
+
+
+def _bad_url(url: str) -> str | None:
+    """Why a URL cannot be fetched at all, before yt-dlp tries (and raises from deep inside)."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname:
+        return "not a valid URL: it names no host"
+    try:
+        parts.port
+    except ValueError:
+        return "not a valid URL: its port is not a number from 1 to 65535"
+    return None
 
 
 def _walk(folder: Path, skip: Path | None) -> Iterator[Candidate | Rejected]:
@@ -126,6 +150,12 @@ def _walk(folder: Path, skip: Path | None) -> Iterator[Candidate | Rejected]:
 
 def _local(path: Path, explicit: bool) -> Candidate | Rejected | None:
     """A local file as a candidate; in a folder scan, non-media is skipped silently."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        return Rejected(str(path), f"cannot read it ({e.strerror or e})")
+    if not stat.S_ISREG(mode):   # opening a FIFO or a device would block or never end
+        return Rejected(str(path), f"not a regular file (a {_special(mode)})")
     if not os.access(path, os.R_OK):
         return Rejected(str(path), "file is not readable")
     info = media.probe(path)
@@ -134,6 +164,14 @@ def _local(path: Path, explicit: bool) -> Candidate | Rejected | None:
     if not info.has_audio:
         return Rejected(str(path), "media has no audio track")
     return Candidate(str(path), "file", slug(path.stem), info)
+
+
+def _special(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def file_hash(path: Path) -> str:

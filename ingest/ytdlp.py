@@ -53,10 +53,17 @@ def _ffmpeg() -> str | None:
 
 
 def one_line(err: BaseException) -> str:
-    msg = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()[0] if str(err) else repr(err)
-    msg = re.sub(r"^ERROR:\s*", "", msg)
+    """yt-dlp's error as one line: without colours, "ERROR:", progress lines ("\\r[download]
+    ..." would leave an empty first line) and the bug-report boilerplate."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+    lines = [re.sub(r"^(ERROR:\s*)?(\[download\]\s*)?(Got error:\s*)?", "", ln.strip())
+             for ln in text.replace("\r", "\n").splitlines()]
+    msg = next((ln for ln in lines if ln), "") or repr(err)
     msg = re.sub(r"\s*\(caused by .*$", "", msg)
-    return re.sub(r";\s*please report this issue.*$", "", msg, flags=re.I)
+    msg = re.sub(r";\s*please report this issue.*$", "", msg, flags=re.I)
+    if re.search(r"bytes read, \d+ more expected", msg):   # the server closed mid-file
+        msg = f"the download ended early ({msg})"
+    return msg
 
 
 def _options(**extra) -> dict:
@@ -81,7 +88,7 @@ def _expand(ydl, url: str, depth: int) -> Iterator[RemoteVideo]:
 
     try:
         info = ydl.extract_info(url, download=False)
-    except yt_dlp.utils.DownloadError as e:
+    except yt_dlp.utils.YoutubeDLError as e:   # DownloadError, and network errors raised bare
         raise SourceError(one_line(e)) from None
     if info is None:
         raise SourceError("nothing to download at this URL")
@@ -117,7 +124,7 @@ def download(url: str, folder: Path, caption_langs: tuple[str, ...], fmt: str) -
     try:
         with yt_dlp.YoutubeDL(opts) as ydl:
             info = ydl.extract_info(url, download=True)
-    except yt_dlp.utils.DownloadError as e:
+    except yt_dlp.utils.YoutubeDLError as e:   # DownloadError, and network errors raised bare
         raise SourceError(one_line(e)) from None
     if not info:
         raise SourceError("nothing to download at this URL")

@@ -76,6 +76,16 @@ class StageRecord:
     seconds: float | None = None
 
 
+class CatalogError(RuntimeError):
+    """The catalog file cannot be opened as a catalog (damaged, or not SQLite at all)."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path} is damaged ({reason}); the lectures' files under videos/ are "
+                         "intact: `lectern status --rebuild-catalog` sets it aside and rebuilds "
+                         "the catalog from them")
+        self.path = path
+
+
 class Catalog:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -85,9 +95,24 @@ class Catalog:
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                   check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+            self.db.execute("SELECT count(*) FROM videos").fetchone()
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise CatalogError(self.path, str(e)) from None
+
+    @staticmethod
+    def set_aside(path: Path) -> Path:
+        """Rename a damaged catalog (and its WAL files) out of the way; returns the new name."""
+        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            old = Path(f"{path}{suffix}")
+            if old.exists():
+                old.rename(f"{aside}{suffix}")
+        return aside
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -11,6 +11,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,16 +40,47 @@ def cache_dir() -> Path:
 
 
 def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
-    """Build a config dataclass from a dict; unknown keys are errors."""
+    """Build a config dataclass from a dict; unknown keys and mistyped values are errors."""
     data = dict(data or {})
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"unknown {cls.__name__} key(s): {', '.join(unknown)}")
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        data[key] = _typed(f"{cls.__name__}.{key}", value, hints[key])
     try:
         return cls(**data)
     except TypeError as e:  # pragma: no cover - dataclass signature errors
         raise ConfigError(f"{cls.__name__}: {e}") from None
+
+
+_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
+          type(None): "null"}
+
+
+def _typed(name: str, value: Any, hint: Any) -> Any:
+    """`value` checked against the field's type (JSON gives lists where configs hold tuples).
+    A wrong type would otherwise surface deep inside a library, as a traceback."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for t in options:
+        if typing.get_origin(t) is tuple:
+            item = typing.get_args(t)[0]
+            if isinstance(value, (list, tuple)) and all(_is(v, item) for v in value):
+                return tuple(value)
+        elif _is(value, t):
+            return float(value) if t is float else value
+    wanted = " or ".join("a list of strings" if typing.get_origin(t) is tuple
+                         else _NAMES.get(t, getattr(t, "__name__", str(t))) for t in options)
+    raise ConfigError(f"{name} must be {wanted}, not {json.dumps(value)}")
+
+
+def _is(value: Any, t: Any) -> bool:
+    if t is float:   # 1 is a fine float; True is not a number
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, t) if isinstance(t, type) else True
 
 
 def to_dict(config: Any) -> dict[str, Any]:

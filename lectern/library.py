@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .artifacts import cleanup_temp
 from .catalog import Catalog, VideoRecord
 from .config import home as default_home
 
@@ -24,14 +26,29 @@ SOURCE, AUDIO, TRANSCRIPT, TRANSCRIPT_MD, SUMMARY, SUMMARY_MD = (
     "source.json", "audio.wav", "transcript.json", "transcript.md", "summary.json", "summary.md")
 
 
-class LibraryBusy(RuntimeError):
+log = logging.getLogger(__name__)
+
+
+class LibraryError(RuntimeError):
+    """The data root cannot be used (a file, not writable, ...)."""
+
+
+class LibraryBusy(LibraryError):
     """Another process is ingesting into this library."""
 
 
 class Library:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else default_home()
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self.root.exists() and not self.root.is_dir():
+            raise LibraryError(f"the data root {self.root} ($LECTERN_HOME) is a file, not a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise LibraryError(f"cannot create the data root {self.root} ($LECTERN_HOME): "
+                               f"{e.strerror or e}") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise LibraryError(f"the data root {self.root} ($LECTERN_HOME) is not writable")
         self.catalog = Catalog(self.root / "catalog.sqlite")
 
     def folder(self, video_id: str) -> Path:
@@ -88,6 +105,11 @@ class Library:
             f.truncate(0)
             f.write(str(os.getpid()))
             f.flush()
+            # Only the lock holder writes into videos/: a temp file there now is one a killed
+            # run left behind (artifacts.write_atomic), never one being written.
+            left = sum(cleanup_temp(d) for d in (self.root / "videos").glob("*/"))
+            if left:
+                log.info("removed %d temp file(s) a killed run left in %s", left, self.root)
             try:
                 yield
             finally:

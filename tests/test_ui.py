@@ -188,3 +188,21 @@ def test_instructor_builds_the_voice_from_a_chosen_clip_and_students_hear_it(sma
             assert w.getnframes() / w.getframerate() > 0.3
     finally:
         speaker.close()
+
+
+def test_an_oversized_question_is_refused_at_once_and_never_echoed_whole(small_lib):
+    """1.1 MB through the chat API: one short reply that says the limit; no retrieval, no model."""
+    from ui.answers import Answers
+    from ui.chat import Chat
+
+    class _NeverOpened(Answers):
+        def _open(self):
+            raise AssertionError("the assistant was asked")
+
+    chat = Chat(small_lib, _NeverOpened(small_lib), speaker=None)
+    updates = list(chat.respond("why " * 275_000, [], None))
+    assert len(updates) == 1
+    box, history, _, _ = updates[0]
+    assert box == "" and len(history) == 2
+    assert "the limit is 1,000" in history[1]["content"]
+    assert sum(len(m["content"]) for m in history) < 2_000

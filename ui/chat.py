@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+from assistant.answer import MAX_QUESTION_CHARS
 from lectern.library import Library
 
 from . import render
@@ -23,6 +24,7 @@ from .speech import Speaker, SpeechJob
 
 log = logging.getLogger(__name__)
 
+QUOTED_CHARS = 200   # of a question over the limit, this much is shown back
 POLL_S = 0.15        # how often the page hears about newly synthesized sentences
 SPEECH_WAIT_S = 120  # an answer's speech that takes longer than this is abandoned
 
@@ -43,6 +45,15 @@ class Chat:
         """Yields (textbox, chat history, speech list, conversation) updates."""
         message = (message or "").strip()
         if not message:
+            yield "", history, self._speech_html(None), conversation
+            return
+        if len(message) > MAX_QUESTION_CHARS:   # said at once; never echoed whole, never asked
+            shown = message[:QUOTED_CHARS].rstrip() + "…"
+            history = list(history or []) + [
+                {"role": "user", "content": render.answer_text(shown)},
+                {"role": "assistant", "content": render.answer_text(
+                    f"Sorry, that question is {len(message):,} characters long; the limit is "
+                    f"{MAX_QUESTION_CHARS:,}. Ask about one thing at a time.")}]
             yield "", history, self._speech_html(None), conversation
             return
         conversation = conversation or self.answers.conversation()

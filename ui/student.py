@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from assistant.answer import MAX_QUESTION_CHARS
 from lectern.library import Library
 
 from . import lectures
@@ -61,7 +62,7 @@ def _chat_tab():
     bot = gr.Chatbot(elem_id="lectern-chat", height=460, label="Answers")
     question = gr.Textbox(elem_id="lectern-question", label="Your question",
                           placeholder="Ask a question and press Enter", lines=1,
-                          max_lines=4, submit_btn=True)
+                          max_lines=4, submit_btn=True, max_length=MAX_QUESTION_CHARS)
     new = gr.Button("New conversation", size="sm")
     return bot, question, conversation, new
 

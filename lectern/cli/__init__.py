@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from .. import __version__
 from ..config import ConfigError, home
-from ..library import Library, LibraryBusy
+from ..catalog import CatalogError
+from ..library import Library, LibraryError
 
 log = logging.getLogger("lectern")
 
@@ -76,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="list videos, their stages and errors")
     st.add_argument("--json", action="store_true", help="print JSON")
+    st.add_argument("--rebuild-catalog", action="store_true",
+                    help="set the catalog aside and rebuild it from the lectures' files "
+                         "(when it is damaged: the files under videos/ are the truth)")
 
     sub.add_parser("models", help="assemble the offline models into the cache and check them")
 
@@ -118,19 +123,45 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "models":
             _setup_logging(args.verbose, None)
             return _models()
+        if args.command == "status" and args.rebuild_catalog:
+            return _rebuild_catalog(args.verbose)
         lib = Library()
         _setup_logging(args.verbose, lib.log_file)
         return _dispatch(lib, args)
     except ConfigError as e:
         print(f"lectern: configuration error: {e}", file=sys.stderr)
         return 2
-    except LibraryBusy as e:
+    except (LibraryError, CatalogError) as e:
         print(f"lectern: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `lectern status --json | head`: the reader has what it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("lectern: interrupted; what was finished is kept, run again to resume", file=sys.stderr)
         return 130
     return 2
+
+
+def _rebuild_catalog(verbose: bool) -> int:
+    from ingest.rebuild import rebuild, set_aside
+    try:
+        lib = Library()
+        print(f"the catalog of {lib.root} is readable; nothing to rebuild")
+        return 0
+    except CatalogError as e:
+        aside = set_aside(e.path.parent)
+    lib = Library()
+    _setup_logging(verbose, lib.log_file)
+    with lib.writing():
+        done = rebuild(lib, aside)
+    print(f"catalog rebuilt from {len(done.videos)} video folder(s), {done.stages} stages done; "
+          f"the damaged one is kept as {aside}")
+    for vid in done.skipped:
+        print(f"skipped {vid}: no readable source.json (ingest its source again)")
+    return 0
 
 
 def _dispatch(lib: Library, args: argparse.Namespace) -> int:

@@ -73,8 +73,10 @@ def index(lib: Library, args: argparse.Namespace) -> int:
 
 
 def _open_assistant(lib: Library):
-    from assistant.answer import Assistant
+    from assistant.answer import NOTHING_INGESTED, Assistant, AssistantError
     from index.indexer import index_library, open_index
+    if not lib.videos():
+        raise AssistantError(NOTHING_INGESTED)
     idx = open_index(lib)
     if idx.store.total(idx.collection) == 0 and lib.videos():
         print("lectern: the index is empty; indexing the library first", file=sys.stderr)
@@ -130,10 +132,16 @@ def _one_question(assistant, question: str, conversation, videos, as_json: bool)
 
 
 def ask(lib: Library, args: argparse.Namespace) -> int:
-    from assistant.answer import Conversation
+    from assistant.answer import Conversation, QuestionError, check_question
+    if args.question is not None:
+        try:   # before the models load: a usage error costs nothing
+            check_question(args.question)
+        except QuestionError as e:
+            print(f"lectern ask: {e}", file=sys.stderr)
+            return 2
     with _one_line() as status:
         assistant = _open_assistant(lib)
-        if args.question:
+        if args.question is not None:
             _one_question(assistant, args.question, None, args.video, args.json)
             return 0
         conversation = Conversation()
@@ -144,9 +152,14 @@ def ask(lib: Library, args: argparse.Namespace) -> int:
             line = sys.stdin.readline()
             if not line:
                 break
-            if line.strip():
+            if not line.strip():
+                continue
+            try:
                 conversation.add(_one_question(assistant, line.strip(), conversation,
                                                args.video, args.json))
+            except QuestionError as e:   # one bad line of many: say so, go on
+                print(f"lectern ask: {e}", file=sys.stderr)
+                status[0] = 1
     return status[0]
 
 

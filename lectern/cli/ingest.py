@@ -108,7 +108,10 @@ def status(lib: Library, as_json: bool) -> int:
         table.add_row(r["id"], r["title"][:40], length,
                       *[r["stages"].get(n, {}).get("status", "-") for n in STAGES],
                       "; ".join(errors))
-    console = Console(highlight=False)
+    # piped or redirected: whole values, not a table cut at 80 columns ("interru…")
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 1000)
+    if not sys.stdout.isatty():
+        table.box = None
     console.print(table)
     for f in failures:
         console.print(f"failed source {f['source']}: {f['error']}")
