@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -298,3 +299,50 @@ def test_instructor_api_refuses_without_credentials(server, page):
     page.goto(base + "/gradio_api/info", wait_until="load")
     assert "Not authenticated" in page.content()
     shot(page, "instructor-api-401")
+
+
+@needs_corpus
+def test_students_asking_at_once_all_get_answers_and_health_stays_fast(server):
+    """Four gradio_client sessions at once against the real server (the load test; bench/load.py
+    runs a class of twenty). One turned speech off: it gets its answer and costs no synthesis."""
+    import threading
+
+    from gradio_client import Client
+
+    questions = [q["question"] for q in dev_questions() if q.get("answerable", True)][:4]
+    results: dict[int, tuple] = {}
+    health: list[float] = []
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            status, _ = http(server.url + "/healthz")
+            health.append(time.perf_counter() - t0 if status == 200 else float("inf"))
+            stop.wait(0.5)
+
+    def student(i: int):
+        try:
+            client = Client(server.url + "/", verbose=False)
+            results[i] = client.predict(questions[i], [], i != 3, api_name="/ask")
+        except Exception as e:   # noqa: BLE001 - reported by the assertion below
+            results[i] = e
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    students = [threading.Thread(target=student, args=(i,)) for i in range(4)]
+    for s in students:
+        s.start()
+    for s in students:
+        s.join(600)
+    stop.set()
+    poller.join()
+    errors = {i: r for i, r in results.items() if isinstance(r, Exception)}
+    assert len(results) == 4 and not errors, errors
+    for i, (_, history, speech) in results.items():
+        content = history[-1]["content"]
+        text = " ".join(c.get("text", "") for c in content) if isinstance(content, list) else content
+        assert len(text) > 20, (questions[i], text)
+        spoken = re.search(r'data-turn="[0-9a-f]{32}"', speech) is not None
+        assert spoken == (i != 3), (i, speech)   # speech off: no speech job, nothing synthesized
+    assert max(health) < 2.0, f"/healthz took {max(health):.2f} s under load"

@@ -1,7 +1,7 @@
 """The student chat: one question in, a streamed answer, citation chips and speech out.
 
 `Chat.respond` is the gradio event handler (a generator: every yield
-updates the page). The answer text streams token by token; sentences go to
+updates the page); `Chat.follow_speech` runs after it, in its own event. The answer text streams token by token; sentences go to
 the voice as they complete; when the model is done the citations become
 chips, and the handler keeps updating the speech list until the last
 sentence is synthesized, so the page can keep playing.
@@ -41,11 +41,16 @@ class Chat:
         return render.speech_queue(job.turn, list(job.parts), job.all_url, self.speaker.label,
                                    job.error)
 
-    def respond(self, message: str, history: list, conversation) -> Iterator[tuple]:
-        """Yields (textbox, chat history, speech list, conversation) updates."""
+    def respond(self, message: str, history: list, conversation,
+                speak: bool = True) -> Iterator[tuple]:
+        """Yields (textbox, chat history, speech list, conversation, speech turn) updates.
+
+        Returns once the text is done, which frees the answer slot for the next student;
+        `follow_speech` (its own event, without a slot) then keeps the speech list current.
+        A student who turned speech off (`speak` false) costs no synthesis at all."""
         message = (message or "").strip()
         if not message:
-            yield "", history, self._speech_html(None), conversation
+            yield "", history, self._speech_html(None), conversation, ""
             return
         if len(message) > MAX_QUESTION_CHARS:   # said at once; never echoed whole, never asked
             shown = message[:QUOTED_CHARS].rstrip() + "…"
@@ -54,13 +59,14 @@ class Chat:
                 {"role": "assistant", "content": render.answer_text(
                     f"Sorry, that question is {len(message):,} characters long; the limit is "
                     f"{MAX_QUESTION_CHARS:,}. Ask about one thing at a time.")}]
-            yield "", history, self._speech_html(None), conversation
+            yield "", history, self._speech_html(None), conversation, ""
             return
         conversation = conversation or self.answers.conversation()
         history = list(history or []) + [{"role": "user", "content": render.answer_text(message)},
                                          {"role": "assistant", "content": ""}]
-        job = self.speaker.job(uuid.uuid4().hex) if self.speaker else None
-        yield "", history, self._speech_html(job), conversation
+        job = self.speaker.job(uuid.uuid4().hex) if self.speaker and speak else None
+        turn = job.turn if job else ""
+        yield "", history, self._speech_html(job), conversation, turn
         final = None
         text = ""
         try:
@@ -70,7 +76,7 @@ class Chat:
                     if job:
                         job.feed(ev.text)
                     history[-1] = {"role": "assistant", "content": render.answer_text(text)}
-                    yield "", history, self._speech_html(job), conversation
+                    yield "", history, self._speech_html(job), conversation, turn
                 else:
                     final = ev
         except AnswerUnavailable as e:
@@ -78,7 +84,7 @@ class Chat:
                 job.cancel()
             history[-1] = {"role": "assistant", "content": render.answer_text(
                 f"Sorry, the assistant is unavailable: {e}")}
-            yield "", history, self._speech_html(None), conversation
+            yield "", history, self._speech_html(None), conversation, ""
             return
         if job:
             # an answer cut at the length limit ends at its last whole sentence: not spoken past it
@@ -89,8 +95,21 @@ class Chat:
             log.info("answered in %.1f s (first token %.1f s), %d citation(s)%s",
                      final.timings.total_s, final.timings.first_token_s, len(final.citations),
                      ", refused" if final.refused else "")
-        yield "", history, self._speech_html(job), conversation
-        yield from self._follow_speech(job, history, conversation)
+        yield "", history, self._speech_html(job), conversation, turn
+
+    def follow_speech(self, turn: str) -> Iterator[str]:
+        """Yields the speech list as sentences are synthesized, until the answer is spoken.
+        Runs after `respond`, outside the answer slot: waiting for the voice holds no one up."""
+        job = self.speaker.running(turn) if self.speaker and turn else None
+        if job is None:
+            return
+        deadline, seen = time.monotonic() + SPEECH_WAIT_S, -1
+        while not job.done and time.monotonic() < deadline:
+            if len(job.parts) != seen:
+                seen = len(job.parts)
+                yield self._speech_html(job)
+            job.wait(POLL_S)
+        yield self._speech_html(job)
 
     def _final(self, answer, text: str) -> str:
         if answer is None:
@@ -100,16 +119,3 @@ class Chat:
                  for c in answer.citations]
         related = [(playable(self.lib, c.video_id), c.quote_start, c.quote) for c in answer.related]
         return render.answer(answer.text, cites, answer.refused, related=related)
-
-    def _follow_speech(self, job: SpeechJob | None, history, conversation) -> Iterator[tuple]:
-        """Keep the page's speech list current until the whole answer is spoken."""
-        if job is None:
-            return
-        deadline, seen = time.monotonic() + SPEECH_WAIT_S, -1
-        while not job.done and time.monotonic() < deadline:
-            if len(job.parts) != seen:
-                seen = len(job.parts)
-                yield "", history, self._speech_html(job), conversation
-            job.wait(POLL_S)
-        yield "", history, self._speech_html(job), conversation
-

@@ -9,6 +9,7 @@ writer lock and the machine has few cores anyway.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -53,6 +54,19 @@ class Job:
         return "\n".join([head, *bars, *self.lines[-40:]])
 
 
+# An ingest or fine-tune started from the instructor page runs at this nice value, so the
+# students' answers (nice 0) get the cores first: on Linux the nice value is per thread, and
+# the threads the job's libraries start (CTranslate2, torch, llama.cpp) inherit it.
+JOB_NICE = 15
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICE)
+    except (OSError, AttributeError) as e:   # not Linux, or not allowed: run as is
+        log.info("instructor job keeps normal priority (%s)", e)
+
+
 class JobRunner:
     def __init__(self):
         self.current: Job | None = None
@@ -74,6 +88,7 @@ class JobRunner:
 
     @staticmethod
     def _run(job: Job, work: Callable[[Job], None]) -> None:
+        _lower_priority()
         try:
             work(job)
         except Exception as e:  # noqa: BLE001 - a failed job reports; the server goes on

@@ -50,6 +50,8 @@ class Speaker:
         data = cfgmod.load_file(lib.config_file).get("voice", {})
         cfg = VoiceConfig.from_dict(data)
         self.lib = lib
+        self._jobs: dict[str, SpeechJob] = {}   # answers still being spoken, by turn
+        self._lock = threading.Lock()
         try:
             self.voice = Voice(cfg, lib.root)
             self.label = "Synthesized voice of the instructor (an AI imitation, not a recording)"
@@ -66,7 +68,16 @@ class Speaker:
 
     def job(self, turn: str) -> SpeechJob:
         _prune(speech_root(self.lib))
-        return SpeechJob(self, speech_root(self.lib) / turn, turn)
+        job = SpeechJob(self, speech_root(self.lib) / turn, turn)
+        with self._lock:
+            self._jobs = {t: j for t, j in self._jobs.items() if not j.done}
+            self._jobs[turn] = job
+        return job
+
+    def running(self, turn: str) -> SpeechJob | None:
+        """The job of an answer still being spoken (None once it is done and forgotten)."""
+        with self._lock:
+            return self._jobs.get(turn)
 
     def close(self) -> None:
         self.voice.close()

@@ -22,6 +22,13 @@ PLAYER = """
 """
 
 
+# Reads the page's "speak answers" switch into the submit: off, the server synthesizes nothing.
+SPEAK_SWITCH = """(q, b, c, s) => {
+  const box = document.getElementById("lectern-autoplay");
+  return [q, b, c, box ? box.checked : s];
+}"""
+
+
 def voice_panel(cfg: ServeConfig, label: str) -> str:
     checked = "checked" if cfg.autoplay else ""
     return f"""
@@ -29,7 +36,7 @@ def voice_panel(cfg: ServeConfig, label: str) -> str:
   <div id="lectern-voice-label" class="lectern-note">{label}</div>
   <audio id="lectern-voice" controls preload="auto"></audio>
   <label class="lectern-note"><input type="checkbox" id="lectern-autoplay" {checked}>
-    Play answers aloud as they are written</label>
+    Speak answers aloud as they are written</label>
 </div>
 """
 
@@ -50,9 +57,17 @@ def build(lib: Library, cfg: ServeConfig, chat: Chat, voice_label: str) -> gr.Bl
                 gr.HTML(voice_panel(cfg, voice_label) if cfg.voice else
                         '<div class="lectern-note">Spoken answers are turned off.</div>')
                 speech = gr.HTML("", elem_id="lectern-speech-list")
-        question.submit(chat.respond, [question, bot, conversation],
-                        [question, bot, speech, conversation], concurrency_limit=cfg.concurrency,
-                        concurrency_id="answers", show_progress="hidden", api_name="ask")
+        speak = gr.Checkbox(value=cfg.voice, visible=False)   # the page's switch, read on submit
+        turn = gr.State("")
+        # The answer holds the slot only while its text is written (the queue shows the
+        # others their place and an estimate); its speech follows in an event of its own.
+        question.submit(chat.respond, [question, bot, conversation, speak],
+                        [question, bot, speech, conversation, turn],
+                        concurrency_limit=cfg.concurrency, concurrency_id="answers",
+                        show_progress="minimal", show_progress_on=[bot], api_name="ask",
+                        js=SPEAK_SWITCH).then(
+            chat.follow_speech, turn, speech, concurrency_limit=None, concurrency_id="speech",
+            show_progress="hidden", api_visibility="private")
         new.click(lambda: ([], None, ""), None, [bot, conversation, speech], api_visibility="private")
     return app
 
