@@ -21,7 +21,8 @@ from ingest.sources import SourceInfo
 from ingest.summarize import Summary
 from ingest.transcript import Segment, Transcript
 from lectern.artifacts import ArtifactError
-from lectern.library import SOURCE, SUMMARY, TRANSCRIPT, Library
+from lectern import library as files   # artifact file names (SUMMARY there is a file)
+from lectern.library import Library
 
 from . import sparse
 from .config import IndexConfig
@@ -156,15 +157,15 @@ def video_chunks(lib: Library, video_id: str, cfg: IndexConfig) -> tuple[list[Ch
     """A video's chunks (from its saved artifacts) and content key; ArtifactError when it
     has no transcript yet. Here, not in indexer.py, so that terms.py can count a library's
     passages without importing the indexer, which imports terms.py."""
-    t = Transcript.load(lib.path(video_id, TRANSCRIPT))
+    t = Transcript.load(lib.path(video_id, files.TRANSCRIPT))
     try:
-        title = SourceInfo.load(lib.path(video_id, SOURCE)).title
+        title = SourceInfo.load(lib.path(video_id, files.SOURCE)).title
     except ArtifactError:
         rec = lib.catalog.video(video_id)
         title = rec.title if rec else video_id
     summary = None
-    if cfg.index_summaries and lib.path(video_id, SUMMARY).exists():
-        summary = Summary.load(lib.path(video_id, SUMMARY))
+    if cfg.index_summaries and lib.path(video_id, files.SUMMARY).exists():
+        summary = Summary.load(lib.path(video_id, files.SUMMARY))
     out = passages(t, title, cfg.chunk_min_s, cfg.chunk_max_s, cfg.overlap_s)
     if summary is not None:
         out += list(summary_entries(summary, title, t.duration))

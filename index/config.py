@@ -16,6 +16,7 @@ from lectern import config as cfgmod
 from lectern.library import Library
 
 QDRANT_URL_ENV = "QDRANT_URL"
+ENGINES = ("edge", "qdrant-local")
 DEFAULT_EMBEDDING = "all-MiniLM-L6-v2"
 # Written by `lectern finetune` (finetune/registry.py): the promoted embedding
 # models, newest last. Read here so the index never depends on finetune/.
@@ -39,8 +40,12 @@ class IndexConfig:
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     bm25_avgdl: float = 100.0         # fixed, so adding a video never changes old vectors
-    # storage: embedded on-disk Qdrant under the data root unless a server URL is given
-    # ($QDRANT_URL wins over this); qdrant_path "" means <data root>/qdrant
+    # storage: a Qdrant server when a URL is given ($QDRANT_URL wins over this); else an
+    # embedded engine under the data root: "edge" (qdrant-edge, Qdrant's engine in process:
+    # HNSW, fast at 100k+ passages; <data root>/edge) or "qdrant-local" (qdrant-client's
+    # local mode, which scans every point in Python; <data root>/qdrant). qdrant_path
+    # overrides the folder.
+    engine: str = "edge"
     qdrant_url: str = ""
     qdrant_path: str = ""
     collection_prefix: str = "lectern"
@@ -76,6 +81,8 @@ def load_config(lib: Library, **overrides: Any) -> IndexConfig:
         raise cfgmod.ConfigError("index.chunk_min_s must be > 0 and <= chunk_max_s")
     if not 0 <= cfg.overlap_s < cfg.chunk_min_s:
         raise cfgmod.ConfigError("index.overlap_s must be >= 0 and < chunk_min_s")
+    if cfg.engine not in ENGINES:
+        raise cfgmod.ConfigError(f"index.engine must be one of {', '.join(ENGINES)}")
     if cfg.device not in ("auto", "cpu", "cuda"):
         raise cfgmod.ConfigError("index.device must be auto, cpu or cuda")
     if cfg.batch_size < 1 or cfg.prefetch < 1:

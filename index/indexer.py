@@ -60,17 +60,44 @@ class IndexStats:
     seconds: float = 0.0
 
 
+LOCAL_FOLDER, EDGE_FOLDER = "qdrant", "edge"
+
+
 def store_path(lib: Library, cfg: IndexConfig) -> Path:
-    return Path(cfg.qdrant_path).expanduser() if cfg.qdrant_path else lib.root / "qdrant"
+    if cfg.qdrant_path:
+        return Path(cfg.qdrant_path).expanduser()
+    return lib.root / (EDGE_FOLDER if cfg.engine == "edge" else LOCAL_FOLDER)
 
 
 def open_index(lib: Library, cfg: IndexConfig | None = None) -> Index:
     cfg = cfg or load_config(lib)
-    store = open_store(qdrant_url(cfg), store_path(lib, cfg))
+    url = qdrant_url(cfg)
+    store = open_store(url, store_path(lib, cfg), cfg.engine)
     emb = embedder(cfg.embedding_model, cfg.device)
     collection = f"{cfg.collection_prefix}_{emb.version}"
+    fresh = collection not in store.collections()
     store.ensure_collection(collection, emb.dim)
+    if fresh and not url and cfg.engine == "edge":
+        _move_from_local(lib, store, collection)
     return Index(cfg, store, emb, collection)
+
+
+def _move_from_local(lib: Library, edge, collection: str) -> None:
+    """A library indexed before qdrant-edge was the default: copy its points (vectors and
+    all) from qdrant-client's local store, once, instead of embedding every video again."""
+    old = lib.root / LOCAL_FOLDER
+    if not (old / "collection" / collection).is_dir():
+        return
+    from .store import close_store
+    local = open_store("", old, "qdrant-local")
+    try:
+        t0 = time.perf_counter()
+        n = edge.import_points(collection, local.export(collection))
+        log.warning("index: moved %d points of %s from qdrant-client's local store to "
+                    "qdrant-edge in %.1f s (once; %s can be deleted)", n, collection,
+                    time.perf_counter() - t0, old)
+    finally:
+        close_store("", old)
 
 
 def embedding_text(c: ch.Chunk) -> str:

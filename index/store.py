@@ -126,6 +126,29 @@ class Store:
             f = self.m.Filter(must=[self._match("video_id", ids)])
             self.client.delete(collection, points_selector=self.m.FilterSelector(filter=f), wait=True)
 
+    def point_keys(self, collection: str) -> list[tuple[str, str, str]]:
+        """(point id, video id, content key) of every point: what an index holds."""
+        out, offset = [], None
+        while True:
+            points, offset = self.client.scroll(collection, limit=2048, offset=offset,
+                                                with_payload=["video_id", "doc_key"], with_vectors=False)
+            out += [(str(p.id), p.payload["video_id"], p.payload["doc_key"]) for p in points]
+            if offset is None:
+                return out
+
+    def export(self, collection: str):
+        """Every point as (id, dense vector, sparse (indices, values) or None, payload)."""
+        offset = None
+        while True:
+            points, offset = self.client.scroll(collection, limit=512, offset=offset,
+                                                with_payload=True, with_vectors=True)
+            for p in points:
+                sp = p.vector.get(SPARSE)
+                yield (str(p.id), np.asarray(p.vector[DENSE], dtype=np.float32),
+                       (list(sp.indices), list(sp.values)) if sp is not None else None, p.payload)
+            if offset is None:
+                return
+
     def video_ids(self, collection: str) -> set[str]:
         found, offset = set(), None
         while True:
@@ -178,12 +201,17 @@ _open: dict[str, Store] = {}
 _lock = threading.Lock()
 
 
-def open_store(url: str = "", path: Path | None = None) -> Store:
-    """One Store per location and process (embedded Qdrant locks its folder)."""
+def open_store(url: str = "", path: Path | None = None, engine: str = "qdrant-local"):
+    """One store per location and process (an embedded engine locks its folder): a Qdrant
+    server at `url`, else qdrant-edge ("edge") or qdrant-client's local mode at `path`."""
     key = url or str(Path(path).resolve())
     with _lock:
         if key not in _open:
-            _open[key] = Store(url, path)
+            if not url and engine == "edge":
+                from .edge_store import EdgeStore
+                _open[key] = EdgeStore(Path(path))
+            else:
+                _open[key] = Store(url, path)
         return _open[key]
 
 

@@ -51,24 +51,17 @@ def _state(home: Path) -> dict:
 
 
 def _points(home: Path) -> list[tuple]:
-    from index.config import IndexConfig
+    from index.config import load_config
     from index.indexer import store_path
-    from index.store import open_store
+    from index.store import close_store, open_store
     from lectern.library import Library
-    store = open_store("", store_path(Library(home), IndexConfig()))
+    cfg = load_config(Library(home))
+    path = store_path(Library(home), cfg)
+    store = open_store("", path, cfg.engine)
     try:
-        out = []
-        for name in store.collections():
-            offset = None
-            while True:
-                pts, offset = store.client.scroll(name, limit=1024, offset=offset,
-                                                  with_payload=["video_id", "doc_key"])
-                out += [(name, str(p.id), p.payload["video_id"], p.payload["doc_key"]) for p in pts]
-                if offset is None:
-                    break
-        return sorted(out)
+        return sorted((name, *key) for name in store.collections() for key in store.point_keys(name))
     finally:
-        store.close()
+        close_store("", path)
 
 
 def _leftovers(home: Path) -> list[Path]:
@@ -122,7 +115,7 @@ def test_indexing_killed_at_random_points_ends_as_a_clean_run(clean, tmp_path):
     rng = random.Random(SEED + 1)
     for trial in range(2):
         home = tmp_path / f"trial{trial}"
-        shutil.copytree(clean["home"], home, ignore=shutil.ignore_patterns("qdrant", "index"))
+        shutil.copytree(clean["home"], home, ignore=shutil.ignore_patterns("qdrant", "edge", "index"))
         at = rng.uniform(clean["index_s"] * 0.3, clean["index_s"] * 0.9)
         _kill_after(["index"], home, at)
         lectern("index", home=home, check=True)
