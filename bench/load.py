@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
-import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -48,6 +49,8 @@ def serve(library: Path, port: int, ingest: str | None, delay_s: float) -> None:
     from ui.config import load_config
 
     lib = Library(library)
+    logging.basicConfig(filename=str(_server_log(library, port)), level=logging.INFO,
+                        format="%(asctime)s %(name)s: %(message)s")
     app, state = create(lib, load_config(lib, port=port))
     state.answers.warm()
     if ingest:
@@ -56,6 +59,15 @@ def serve(library: Path, port: int, ingest: str | None, delay_s: float) -> None:
             print(f"instructor ingest of {ingest} started", file=sys.stderr, flush=True)
         threading.Timer(delay_s, start).start()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _server_log(library: Path, port: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"lectern-load-{port}.log"
+
+
+# ui/chat.py logs each answer's own timings once its text is done (the time in the queue
+# excluded): what the model took under load.
+ANSWERED = re.compile(r"answered in ([0-9.]+) s \(first token ([0-9.]+) s\)")
 
 
 @dataclass
@@ -75,6 +87,7 @@ class Phase:
     answers: list[Asked] = field(default_factory=list)
     health_s: list[float] = field(default_factory=list)
     wall_s: float = 0.0
+    served: list[tuple[float, float]] = field(default_factory=list)   # (total, first token)
     rss_before_mb: float = 0.0
     rss_after_mb: float = 0.0
 
@@ -153,6 +166,8 @@ def run_phase(name: str, args, ingest: str | None) -> Phase:
     cmd = [sys.executable, __file__, "--serve", "--library", str(args.library), "--port", str(port)]
     if ingest:
         cmd += ["--ingest", ingest, "--ingest-delay", "5"]
+    log = _server_log(args.library, port)
+    log.unlink(missing_ok=True)
     server = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "LECTERN_HOME": str(args.library)})
     try:
         for _ in range(600):
@@ -179,6 +194,7 @@ def run_phase(name: str, args, ingest: str | None) -> Phase:
         stop.set()
         poller.join()
         phase.rss_after_mb = _rss_mb(server.pid)
+        phase.served = [(float(a), float(b)) for a, b in ANSWERED.findall(log.read_text())]
         return phase
     finally:
         server.terminate()
@@ -194,7 +210,13 @@ def report(p: Phase) -> None:
           f"all done (speech included) in {p.wall_s:.0f} s")
     print(f"  answer total      p50 {_pct(totals, .5):6.1f} s  p95 {_pct(totals, .95):6.1f} s  "
           f"max {max(totals, default=float('nan')):6.1f} s")
-    print(f"  first token       p50 {_pct(firsts, .5):6.1f} s  p95 {_pct(firsts, .95):6.1f} s")
+    print(f"  first shown text  p50 {_pct(firsts, .5):6.1f} s  p95 {_pct(firsts, .95):6.1f} s  "
+          f"(as the student sees it, the queue included)")
+    own = [t for t, _ in p.served]
+    first = [f for _, f in p.served]
+    print(f"  in the slot       total p50 {_pct(own, .5):5.1f} s  p95 {_pct(own, .95):5.1f} s;  "
+          f"first token p50 {_pct(first, .5):5.1f} s  p95 {_pct(first, .95):5.1f} s  "
+          f"(the server's own timings, {len(own)} answers)")
     print(f"  speech complete   p50 {_pct(spoken, .5):6.1f} s  p95 {_pct(spoken, .95):6.1f} s  "
           f"({len(spoken)} of {len(ok)} answers spoken)")
     print(f"  /healthz          p95 {_pct(p.health_s, .95) * 1000:6.0f} ms  "

@@ -48,8 +48,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         lib = build_corpus_library(Path(tmp) / "library")
         index_library(lib)
+        from index.config import load_config
+        from index.indexer import store_path
         from index.store import close_store
-        close_store(path=lib.root / "qdrant")   # the server process opens it next
+        cfg = load_config(lib)
+        close_store("", store_path(lib, cfg), cfg.engine)   # the server process opens it next
         server = Server(lib.root, Path(tmp) / "serve.log")
         rows = []
         try:

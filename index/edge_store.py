@@ -14,6 +14,7 @@ Only one process may open a shard; `open_store` shares one per process.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -86,16 +87,20 @@ class EdgeStore:
     def ensure_collection(self, name: str, dim: int) -> None:
         if (self.root / name).is_dir():
             return
-        shard = self.qe.EdgeShard.create(str(self.root / name), self._config(dim))
+        # made in a hidden folder and renamed into place: a kill half-way leaves no shard
+        # that looks finished (the hidden one is simply made again)
+        tmp = self.root / f".{name}.creating"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shard = self.qe.EdgeShard.create(str(tmp), self._config(dim))
         for field in KEYWORD_FIELDS:  # filters on these use an index, not a scan
             shard.update(self.qe.UpdateOperation.create_field_index(
                 field, self.qe.PayloadSchemaType.Keyword))
         shard.flush()
-        with self._lock:
-            self._shards[name] = shard
+        shard.close()
+        tmp.rename(self.root / name)
 
     def collections(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     # --- reading ---------------------------------------------------------------------
     def _match(self, key: str, value):

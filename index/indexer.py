@@ -75,9 +75,9 @@ def open_index(lib: Library, cfg: IndexConfig | None = None) -> Index:
     store = open_store(url, store_path(lib, cfg), cfg.engine)
     emb = embedder(cfg.embedding_model, cfg.device)
     collection = f"{cfg.collection_prefix}_{emb.version}"
-    fresh = collection not in store.collections()
     store.ensure_collection(collection, emb.dim)
-    if fresh and not url and cfg.engine == "edge":
+    # an empty shard beside a filled local store: moved over (again, if a first move failed)
+    if not url and cfg.engine == "edge" and store.total(collection) == 0:
         _move_from_local(lib, store, collection)
     return Index(cfg, store, emb, collection)
 
@@ -88,8 +88,12 @@ def _move_from_local(lib: Library, edge, collection: str) -> None:
     old = lib.root / LOCAL_FOLDER
     if not (old / "collection" / collection).is_dir():
         return
-    from .store import close_store
-    local = open_store("", old, "qdrant-local")
+    from .store import StoreError, close_store
+    try:
+        local = open_store("", old, "qdrant-local")
+    except StoreError as e:   # locked by a running server, say: embed afresh instead
+        log.warning("index: cannot read the old local store (%s); embedding again", e)
+        return
     try:
         t0 = time.perf_counter()
         n = edge.import_points(collection, local.export(collection))

@@ -204,7 +204,7 @@ _lock = threading.Lock()
 def open_store(url: str = "", path: Path | None = None, engine: str = "qdrant-local"):
     """One store per location and process (an embedded engine locks its folder): a Qdrant
     server at `url`, else qdrant-edge ("edge") or qdrant-client's local mode at `path`."""
-    key = url or str(Path(path).resolve())
+    key = url or f"{engine}:{Path(path).resolve()}"
     with _lock:
         if key not in _open:
             if not url and engine == "edge":
@@ -215,8 +215,8 @@ def open_store(url: str = "", path: Path | None = None, engine: str = "qdrant-lo
         return _open[key]
 
 
-def close_store(url: str = "", path: Path | None = None) -> None:
-    key = url or str(Path(path).resolve())
+def close_store(url: str = "", path: Path | None = None, engine: str = "qdrant-local") -> None:
+    key = url or f"{engine}:{Path(path).resolve()}"
     with _lock:
         store = _open.pop(key, None)
     if store is not None:

@@ -131,8 +131,10 @@ def _bad_url(url: str) -> str | None:
     if not parts.hostname:
         return "not a valid URL: it names no host"
     try:
-        parts.port
+        port = parts.port
     except ValueError:
+        port = 0
+    if port == 0:
         return "not a valid URL: its port is not a number from 1 to 65535"
     return None
 

@@ -126,7 +126,8 @@ TITLE_TERMS = 2  # key phrases in a title rebuilt from the transcript
 def _terms_title(text: str) -> str:
     """A title from the window's own most repeated two-word terms with a rare word in them
     ("Potential energy and kinetic energy"), else its most repeated rare words."""
-    words = grounding.normalized_words(text)
+    clauses = [grounding.normalized_words(c) for c in re.split(r"[.,;:?!]", text)]
+    words = [w for c in clauses for w in c]
 
     def term(w: str) -> bool:
         return len(w) > 2 and not w[0].isdigit() and w not in grounding.STOPWORDS
@@ -134,10 +135,10 @@ def _terms_title(text: str) -> str:
     def rare(w: str) -> bool:
         return grounding.zipf(w) < grounding.RARE_ZIPF
 
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])
-             if term(a) and term(b) and (rare(a) or rare(b))]
-    singles = [w for w in words if term(w) and rare(w)]
-    counts = Counter(pairs + singles)
+    pairs = Counter(f"{a} {b}" for c in clauses for a, b in zip(c, c[1:])
+                    if term(a) and term(b) and (rare(a) or rare(b)))
+    singles = Counter(w for w in words if term(w) and rare(w))
+    counts = singles + Counter({p: n for p, n in pairs.items() if n >= 2})   # a pair said twice
     # a pair said twice beats a single word said three times: it names the idea
     ranked = sorted(counts, key=lambda x: -counts[x] * (1.5 if " " in x else 1.0))
     top: list[str] = []

@@ -77,13 +77,18 @@ class StageRecord:
 
 
 class CatalogError(RuntimeError):
-    """The catalog file cannot be opened as a catalog (damaged, or not SQLite at all)."""
+    """The catalog cannot be opened: damaged (not SQLite, malformed), or unavailable
+    (locked, read-only, a disk error), which rebuilding would not mend."""
 
     def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path} is damaged ({reason}); the lectures' files under videos/ are "
-                         "intact: `lectern status --rebuild-catalog` sets it aside and rebuilds "
-                         "the catalog from them")
         self.path = path
+        self.damaged = any(w in reason.lower() for w in ("not a database", "malformed", "corrupt"))
+        if self.damaged:
+            super().__init__(f"{path} is damaged ({reason}); the lectures' files under videos/ "
+                             "are intact: `lectern status --rebuild-catalog` sets it aside and "
+                             "rebuilds the catalog from them")
+        else:
+            super().__init__(f"cannot use the catalog {path}: {reason}")
 
 
 class Catalog:

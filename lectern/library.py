@@ -37,6 +37,30 @@ class LibraryBusy(LibraryError):
     """Another process is ingesting into this library."""
 
 
+@contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """The data root's writer lock (also taken before its catalog can be opened: rebuilding).
+
+    An flock dies with its process, so a killed ingest never leaves the library
+    locked, and "running" stages without a lock holder are known to be interrupted.
+    """
+    with open(Path(root) / "ingest.lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            raise LibraryBusy(f"another ingest is running on {root} "
+                              f"(pid {f.read().strip() or '?'})") from None
+        f.truncate(0)
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 class Library:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else default_home()
@@ -88,33 +112,14 @@ class Library:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the library's writer lock: one ingest at a time assigns ids and writes.
-
-        An flock dies with its process, so a killed ingest never leaves the
-        library locked, and "running" stages without a lock holder are known
-        to be interrupted.
-        """
-        path = self.root / "ingest.lock"
-        with open(path, "a+") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.seek(0)
-                raise LibraryBusy(f"another ingest is running on {self.root} "
-                                  f"(pid {f.read().strip() or '?'})") from None
-            f.truncate(0)
-            f.write(str(os.getpid()))
-            f.flush()
+        """Hold the library's writer lock: one ingest at a time assigns ids and writes."""
+        with writer_lock(self.root):
             # Only the lock holder writes into videos/: a temp file there now is one a killed
             # run left behind (artifacts.write_atomic), never one being written.
             left = sum(cleanup_temp(d) for d in (self.root / "videos").glob("*/"))
             if left:
                 log.info("removed %d temp file(s) a killed run left in %s", left, self.root)
-            try:
-                yield
-            finally:
-                f.truncate(0)
-                fcntl.flock(f, fcntl.LOCK_UN)
+            yield
 
     def busy(self) -> bool:
         """Whether some process holds the writer lock now."""

@@ -39,7 +39,7 @@ def resolve(name: str) -> str:
     try:
         import llama_cpp
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
-    except ImportError:
+    except Exception:   # noqa: BLE001 - not installed, or its library fails to load: no GPU
         gpu = False
     chosen = choose(os.cpu_count() or 1, gpu, models.installed(models.QWEN_15B))
     log.info("answer model %s (auto: %d cores, %s)", chosen, os.cpu_count() or 1,

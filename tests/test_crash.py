@@ -61,7 +61,7 @@ def _points(home: Path) -> list[tuple]:
     try:
         return sorted((name, *key) for name in store.collections() for key in store.point_keys(name))
     finally:
-        close_store("", path)
+        close_store("", path, cfg.engine)
 
 
 def _leftovers(home: Path) -> list[Path]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -61,6 +62,8 @@ JOB_NICE = 15
 
 
 def _lower_priority() -> None:
+    if not sys.platform.startswith("linux"):   # elsewhere the nice value is per process
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICE)
     except (OSError, AttributeError) as e:   # not Linux, or not allowed: run as is

@@ -34,6 +34,7 @@ _BOUNDARY = re.compile(r"[.!?](?:\s*\[\d+\])*\s+")
 _FIRST_CLAUSE = re.compile(r"^(?:\S+\s+){%d,}?\S+[,;:](?:\s*\[\d+\])*\s+")
 FIRST_CLAUSE_WORDS = 6
 KEEP_TURNS = 200           # speech folders kept on disk; older ones are deleted
+FORGET_S = 600.0           # a finished answer's speech job is looked up this long after
 
 
 class SpeechUnavailable(RuntimeError):
@@ -69,8 +70,10 @@ class Speaker:
     def job(self, turn: str) -> SpeechJob:
         _prune(speech_root(self.lib))
         job = SpeechJob(self, speech_root(self.lib) / turn, turn)
-        with self._lock:
-            self._jobs = {t: j for t, j in self._jobs.items() if not j.done}
+        with self._lock:   # forgotten a while after they are done: follow_speech may come late
+            now = time.monotonic()
+            self._jobs = {t: j for t, j in self._jobs.items()
+                          if j.finished_at is None or now - j.finished_at < FORGET_S}
             self._jobs[turn] = job
         return job
 
@@ -93,6 +96,7 @@ class SpeechJob:
         self.all_url: str | None = None  # the whole answer, once done
         self.error: str | None = None
         self.first_audio_s: float | None = None
+        self.finished_at: float | None = None   # time.monotonic() when the last WAV was written
         self._t0 = time.perf_counter()
         self._buf = ""
         self._sent_any = False
@@ -160,6 +164,8 @@ class SpeechJob:
         except (VoiceError, OSError, ValueError, RuntimeError) as e:
             log.warning("speech for turn %s failed: %s", self.turn, e)
             self.error = str(e)
+        finally:
+            self.finished_at = time.monotonic()
 
 
 def _prune(root: Path) -> None:

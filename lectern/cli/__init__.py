@@ -17,7 +17,7 @@ import sys
 from .. import __version__
 from ..config import ConfigError, home
 from ..catalog import CatalogError
-from ..library import Library, LibraryError
+from ..library import Library, LibraryError, writer_lock
 
 log = logging.getLogger("lectern")
 
@@ -152,10 +152,13 @@ def _rebuild_catalog(verbose: bool) -> int:
         print(f"the catalog of {lib.root} is readable; nothing to rebuild")
         return 0
     except CatalogError as e:
-        aside = set_aside(e.path.parent)
-    lib = Library()
-    _setup_logging(verbose, lib.log_file)
-    with lib.writing():
+        if not e.damaged:
+            raise
+        root = e.path.parent
+    with writer_lock(root):   # nobody else writes while the catalog is swapped
+        aside = set_aside(root)
+        lib = Library(root)
+        _setup_logging(verbose, lib.log_file)
         done = rebuild(lib, aside)
     print(f"catalog rebuilt from {len(done.videos)} video folder(s), {done.stages} stages done; "
           f"the damaged one is kept as {aside}")
