@@ -45,6 +45,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 from index import sparse
 from index.chunks import Chunk
 from index.config import DEFAULT_EMBEDDING, IndexConfig
+from index.edge_store import HNSW_EF
 from index.embed import embedder
 
 NOISE = 0.015          # per-dimension noise on a passage vector (unit vectors of 384 dims)
@@ -114,12 +115,12 @@ def _disk_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def measure(course: Course, n: int, queries, engine: str, folder: Path) -> dict:
+def measure(course: Course, n: int, queries, engine: str, folder: Path, ef: int) -> dict:
     from index.edge_store import EdgeStore
     from index.store import Store
     cfg = IndexConfig()
     rss0 = _rss_mb()
-    store = EdgeStore(folder) if engine == "edge" else Store("", folder)
+    store = EdgeStore(folder, hnsw_ef=ef) if engine == "edge" else Store("", folder)
     store.ensure_collection("scale", course.vectors.shape[1])
     t0 = time.perf_counter()
     for chunks, dense, sp in course.passages(n):
@@ -154,6 +155,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--baseline", action="store_true",
                     help="also qdrant-client's local mode at the smallest size")
+    ap.add_argument("--ef", type=int, default=HNSW_EF, help="HNSW search ef (index/edge_store.py)")
     ap.add_argument("--workdir", type=Path, help="where the shards go (default: a temp dir)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -170,8 +172,8 @@ def main() -> None:
         folder = work / f"{engine}-{n}"
         shutil.rmtree(folder, ignore_errors=True)
         course.rng = np.random.default_rng(n)   # the same passages for both engines
-        r = measure(course, n, queries, engine, folder)
-        print(f"N={r['N']} engine={engine} build_s={r['build_s']:.1f} p50_ms={r['p50_ms']:.1f} "
+        r = measure(course, n, queries, engine, folder, args.ef)
+        print(f"N={r['N']} engine={engine} ef={args.ef} build_s={r['build_s']:.1f} p50_ms={r['p50_ms']:.1f} "
               f"p95_ms={r['p95_ms']:.1f} recall@10={r['recall@10']:.3f} ram_mb={r['ram_mb']:.0f} "
               f"disk_mb={r['disk_mb']:.0f}", flush=True)
         shutil.rmtree(folder, ignore_errors=True)
