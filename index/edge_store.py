@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 _UPSERT_BATCH = 512
 _SCROLL = 2048
 # HNSW graph: m links per node, ef_construct candidates while building. Qdrant's defaults
-# (16, 100) give recall@10 >= 0.95 at 100k passages (bench/scale.py measures it).
+# (16, 100); the search-time ef below sets the recall (bench/scale.py measures it).
 HNSW_M, HNSW_EF_CONSTRUCT, FULL_SCAN_THRESHOLD_KB = 16, 100, 10_000
 # Candidates the HNSW search keeps (ef): more is slower and finds more of the true nearest.
 # bench/scale.py, 100k passages, 2 cores: the engine's default gives recall@10 0.913 (p95 2.4 ms),
