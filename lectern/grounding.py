@@ -129,7 +129,8 @@ class Evidence:
 
     def __init__(self, texts: Iterable[str]):
         self.stems: set[str] = set()
-        for text in texts:
+        self.texts = list(texts)
+        for text in self.texts:
             words = normalized_words(text)
             self.stems.update(stem(w) for w in words)
             self.stems.update(stem(a + b) for a, b in zip(words, words[1:]))
@@ -171,9 +172,50 @@ def check_against(sentence: str, ev: Evidence, question: str = "") -> Verdict:
         return Verdict(False, support, missing, "a number no excerpt gives")
     if missing:
         return Verdict(False, support, missing, "a term no excerpt uses")
+    if reversed_ := _reversed_change(sentence, ev.texts):
+        return Verdict(False, support, reversed_, "reverses a change the excerpt states")
     if support < MIN_SUPPORT:
         return Verdict(False, support, missing, "most of it is in no excerpt")
     return Verdict(True, support, missing)
+
+
+# "converts X into Y", "X turns into Y", "X is converted to Y": a change with a direction.
+# Every word of "kinetic energy is converted into potential energy" is in an excerpt that
+# says the opposite, so the word rules above pass it; the direction is checked here.
+_CHANGE = re.compile(r"\b(?:convert|convers|turn|transform|chang)\w*\s+(?:(?:from\s+)?(?P<src>[\w\s']{1,40}?)\s+)?"
+                     r"(?:in)?to\s+(?P<dst>(?:\w+\s+){0,2}\w+)", re.I)
+
+
+def _changes(text: str) -> list[tuple[set[str], set[str]]]:
+    """(source stems, target stems) of each change the text states; the source may be empty."""
+    out = []
+    for m in _CHANGE.finditer(text):
+        src = {stem(w) for w in content_words(m.group("src") or "") if not is_number(w)}
+        dst = {stem(w) for w in content_words(m.group("dst")) if not is_number(w)}
+        if dst:
+            out.append((src, dst))
+            if src and re.search(r"\bback\b", text[m.start():m.end() + 20], re.I):
+                out.append((dst, src))   # "... to kinetic energy back to potential": both ways
+    return out
+
+
+def _reversed_change(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
+    """The target of a change the sentence states, when the evidence states changes only
+    the other way: what the sentence names as the target is the evidence's source, or what
+    it names as the source is the evidence's only target (the "kinetic" of "converted to
+    kinetic energy"). Empty when the evidence states no change, or agrees."""
+    stated = [c for text in evidence for c in _changes(text)]
+    if not stated:
+        return ()
+    for src, dst in _changes(sentence):
+        key_src, key_dst = src - dst, dst - src
+        if not key_src or not key_dst:
+            continue
+        agrees = any(key_dst & d and not key_dst & s for s, d in stated)
+        against = any((key_src & d and not key_src & s) or (key_dst & s) for s, d in stated)
+        if against and not agrees:
+            return tuple(w for w in content_words(sentence) if stem(w) in key_dst)
+    return ()
 
 
 def overlap(sentence: str, candidate: str) -> float:

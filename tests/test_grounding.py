@@ -28,6 +28,22 @@ def test_a_law_the_lecturer_never_stated_is_not_supported():
     assert ok.supported, ok
 
 
+def test_a_change_stated_the_other_way_round_is_not_supported():
+    """Every word is in the excerpt, but the direction is reversed (the repository's demo
+    answer before this check: "converting its kinetic energy into potential energy")."""
+    excerpt = ["I've increased the potential energy of this object.",
+               "If I let it fall, then that will be converted to kinetic energy."]
+    asked = "What happens to the potential energy when the object falls?"
+    wrong = grounding.check("The object falls, converting its kinetic energy into potential "
+                            "energy.", excerpt, asked)
+    assert not wrong.supported and wrong.missing == ("potential",), wrong
+    right = grounding.check("When it falls, its potential energy is converted to kinetic energy.",
+                            excerpt, asked)
+    assert right.supported, right
+    both_ways = "There is a conversion from kinetic energy to potential energy."
+    assert grounding.check(both_ways, [PENDULUM], QUESTION).supported   # "... and back" in it
+
+
 def test_numbers_must_be_in_the_excerpt():
     ex = ["On the T4 we ran about 50 real-time sessions at once, two times the old card."]
     q = "How many sessions ran at once on the inexpensive GPU?"
