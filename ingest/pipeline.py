@@ -106,6 +106,20 @@ def _key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
+def fetch_key(source: str, content_hash: str | None) -> str:
+    """The fetch stage's input key (ingest/rebuild.py derives the same from source.json)."""
+    return _key("fetch", source, content_hash)
+
+
+def fetched_key(fetch: str, info: sources.SourceInfo) -> str:
+    """What the stages after fetch chain from: the fetch key and what was fetched."""
+    return _key(fetch, info.content_hash or info.source)
+
+
+def audio_key(fetched: str) -> str:
+    return _key(fetched, "audio", AUDIO_VERSION)
+
+
 class Ingestor:
     def __init__(self, library: Library, settings: Settings, force: tuple[str, ...] = (),
                  progress: Progress | None = None):
@@ -185,7 +199,7 @@ class Ingestor:
     # --- stages ------------------------------------------------------------------------
     def _fetch(self, cand, vid, content_hash, result) -> tuple[sources.SourceInfo, str]:
         s = self.settings.ingest
-        key = _key("fetch", cand.source, content_hash)
+        key = fetch_key(cand.source, content_hash)
         out = self.lib.path(vid, SOURCE)
         with self._stage(vid, "fetch", key, cfgmod.config_hash(s), [out], result) as run:
             if run:
@@ -195,10 +209,10 @@ class Ingestor:
                 info.save(out, cfgmod.to_dict(s))
                 self.lib.catalog.upsert_video(_record(vid, cand, info.content_hash, info))
         info = sources.SourceInfo.load(out)
-        return info, _key(key, info.content_hash or info.source)
+        return info, fetched_key(key, info)
 
     def _audio(self, info: sources.SourceInfo, key: str, result: Result) -> str:
-        key = _key(key, "audio", AUDIO_VERSION)
+        key = audio_key(key)
         out = self.lib.path(info.video_id, AUDIO)
         with self._stage(info.video_id, "audio", key, str(AUDIO_VERSION), [out], result) as run:
             if run:

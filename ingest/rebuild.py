@@ -21,7 +21,7 @@ from lectern.catalog import Catalog, VideoRecord
 from lectern.library import AUDIO, SOURCE, SUMMARY, TRANSCRIPT, Library
 
 from . import sources, summarize, transcript
-from .pipeline import AUDIO_VERSION, _key
+from .pipeline import AUDIO_VERSION, audio_key, fetch_key, fetched_key
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,11 @@ def rebuild(lib: Library, aside: Path | None = None) -> Rebuilt:
             continue
         lib.catalog.upsert_video(VideoRecord(vid, info.source, info.kind, info.title,
                                              info.duration, info.content_hash))
-        key = _key("fetch", info.source, info.content_hash)
+        key = fetch_key(info.source, info.content_hash)
         out.stages += _done(lib, vid, "fetch", key, _hash(doc.get("config")))
-        key = _key(_key(key, info.content_hash or info.source), "audio", AUDIO_VERSION)
         if (folder / AUDIO).exists():
-            out.stages += _done(lib, vid, "audio", key, str(AUDIO_VERSION))
+            out.stages += _done(lib, vid, "audio", audio_key(fetched_key(key, info)),
+                                str(AUDIO_VERSION))
         for stage, name, kind, version in (
                 ("transcript", TRANSCRIPT, transcript.KIND, transcript.VERSION),
                 ("summary", SUMMARY, summarize.KIND, summarize.VERSION)):

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from assistant.answer import MAX_QUESTION_CHARS
+from assistant.answer import QuestionError, check_question
 from lectern.library import Library
 
 from . import render
@@ -52,13 +52,13 @@ class Chat:
         if not message:
             yield "", history, self._speech_html(None), conversation, ""
             return
-        if len(message) > MAX_QUESTION_CHARS:   # said at once; never echoed whole, never asked
+        try:   # the assistant's own limit, said at once; never echoed whole, never asked
+            check_question(message)
+        except QuestionError as e:
             shown = message[:QUOTED_CHARS].rstrip() + "…"
             history = list(history or []) + [
                 {"role": "user", "content": render.answer_text(shown)},
-                {"role": "assistant", "content": render.answer_text(
-                    f"Sorry, that question is {len(message):,} characters long; the limit is "
-                    f"{MAX_QUESTION_CHARS:,}. Ask about one thing at a time.")}]
+                {"role": "assistant", "content": render.answer_text(f"Sorry, {e}.")}]
             yield "", history, self._speech_html(None), conversation, ""
             return
         conversation = conversation or self.answers.conversation()

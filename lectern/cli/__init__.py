@@ -119,15 +119,25 @@ def _voice_arguments(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    return one_line(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "models":
+        _setup_logging(args.verbose, None)
+        return _models()
+    if args.command == "status" and args.rebuild_catalog:
+        return _rebuild_catalog(args.verbose)
+    lib = Library()
+    _setup_logging(args.verbose, lib.log_file)
+    return _dispatch(lib, args)
+
+
+def one_line(run) -> int:
+    """`run()`'s exit status, with the errors every command shares as one line on stderr
+    (also `python -m lectern.cli.serve`'s entry point)."""
     try:
-        if args.command == "models":
-            _setup_logging(args.verbose, None)
-            return _models()
-        if args.command == "status" and args.rebuild_catalog:
-            return _rebuild_catalog(args.verbose)
-        lib = Library()
-        _setup_logging(args.verbose, lib.log_file)
-        return _dispatch(lib, args)
+        return run()
     except ConfigError as e:
         print(f"lectern: configuration error: {e}", file=sys.stderr)
         return 2
@@ -142,7 +152,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lectern: interrupted; what was finished is kept, run again to resume", file=sys.stderr)
         return 130
-    return 2
 
 
 def _rebuild_catalog(verbose: bool) -> int:

@@ -51,21 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m lectern.cli.serve [--host ...]`: the same command without the rest of the CLI."""
     import logging
 
-    from lectern.catalog import CatalogError
-    from lectern.config import ConfigError
-    from lectern.library import LibraryError
+    from . import one_line
     parser = argparse.ArgumentParser(prog="lectern")
     add_arguments(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["serve", *(argv or [])])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return serve(Library(), args)
-    except ConfigError as e:
-        print(f"lectern: configuration error: {e}", file=sys.stderr)
-        return 2
-    except (LibraryError, CatalogError) as e:
-        print(f"lectern: {e}", file=sys.stderr)
-        return 1
+    return one_line(lambda: serve(Library(), args))
 
 
 if __name__ == "__main__":
