@@ -17,22 +17,22 @@ import hashlib
 import logging
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterable, Iterator
 
 from lectern import config as cfgmod
 from lectern.artifacts import ArtifactError, write_atomic
 from lectern.catalog import VideoRecord
 from lectern.library import AUDIO, SOURCE, SUMMARY, SUMMARY_MD, TRANSCRIPT, TRANSCRIPT_MD, Library
 from lectern.llm import LLMConfig
-from lectern.llm import load as load_llm
 
-from . import captions, media, punctuate, sources, ytdlp
-from .summarize import SummarizeConfig, Summary, summarize
+from . import captions, media, sources, work, ytdlp
+from .summarize import SummarizeConfig, Summary
 from .summarize import to_markdown as summary_markdown
-from .transcribe import TranscribeConfig, transcribe
-from .transcript import Transcript, paragraphs, to_markdown
+from .transcribe import TranscribeConfig
+from .transcript import Transcript, to_markdown
+from .work import Work
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,15 @@ class IngestConfig:
     url_format: str = "best[height<=720]/best"   # media kept for the web player
     youtube_format: str = "bestaudio/best"       # YouTube plays in its own embed: audio suffices
     summaries: bool = True
+    executor: str = "local"     # "local": in this process; "ray": on a Ray cluster (ingest/cluster.py)
+    ray_address: str = ""       # with "ray": the cluster's address ("auto", "ray://host:10001");
+                                # "": start a local cluster for this run
+
+    def fetch_config(self) -> dict:
+        """What a fetch depends on, as source.json records it: not where it ran."""
+        d = cfgmod.to_dict(self)
+        del d["executor"], d["ray_address"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,17 @@ class Settings:
     transcribe: TranscribeConfig = TranscribeConfig()
     summarize: SummarizeConfig = SummarizeConfig()
 
+    @property
+    def uses_llm(self) -> bool:
+        """Whether ingesting with these settings can call the language model."""
+        return (self.ingest.summaries or self.ingest.captions == "prefer"
+                or self.transcribe.repunctuate_runs_s > 0)
+
     @classmethod
     def from_file(cls, path: Path, **overrides: dict) -> "Settings":
         data = cfgmod.load_file(path)
         unknown = sorted(set(data) - {"ingest", "transcribe", "summarize", "index", "assistant", "voice",
-                                       "serve", "finetune"})
+                                       "serve", "finetune", "ray"})
         if unknown:
             raise cfgmod.ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
         sections = {}
@@ -72,6 +87,8 @@ class Settings:
             sections[name] = cfgmod.from_dict(klass, merged)
         if sections["ingest"].captions not in ("ignore", "prefer"):
             raise cfgmod.ConfigError("ingest.captions must be 'ignore' or 'prefer'")
+        if sections["ingest"].executor not in ("local", "ray"):
+            raise cfgmod.ConfigError("ingest.executor must be 'local' or 'ray'")
         return cls(**sections)
 
 
@@ -96,6 +113,9 @@ class Progress:
 
     def done(self, video_id: str, stage: str) -> None:
         pass
+
+    def counts(self, label: str, done: int, total: int) -> None:
+        """On a cluster: how many of a kind of work are done, of those started so far."""
 
 
 class StageError(RuntimeError):
@@ -131,8 +151,15 @@ class Ingestor:
         self.progress = progress or Progress()
 
     # --- orchestration -----------------------------------------------------------------
-    def run(self, source_args: list[str]) -> Iterator[Result]:
-        """Ingest every source; yields one Result per video or rejected source."""
+    def run(self, source_args: list[str], executor: "Executor | None" = None) -> Iterator[Result]:
+        """Ingest every source; yields one Result per video or rejected source.
+
+        The executor runs each stage's Work: here, one video after another, by default;
+        on a Ray cluster with ingest/cluster.py. Only this process touches the catalog."""
+        executor = executor or Local(self.progress)
+        yield from executor.run(self._videos(source_args))
+
+    def _videos(self, source_args: list[str]) -> Iterator[Steps | Result]:
         seen: set[str] = set()
         for found in sources.discover(source_args, skip=self.lib.root):
             if found.source in seen:  # named twice (a file and its folder): once is enough
@@ -143,9 +170,13 @@ class Ingestor:
                 self.lib.catalog.record_failure(found.source, found.error)
                 yield Result(found.source, error=found.error)
                 continue
-            yield self.ingest(found)
+            yield self.steps(found)
 
     def ingest(self, cand: sources.Candidate) -> Result:
+        return Local(self.progress).drive(self.steps(cand))
+
+    def steps(self, cand: sources.Candidate) -> Steps:
+        """One video's stages: yields the Work to run, is sent its result, returns the Result."""
         content_hash = sources.file_hash(Path(cand.source)) if cand.kind == "file" else None
         vid = self.lib.assign_id(cand.source, cand.suggested_id, content_hash)
         result = Result(cand.source, vid)
@@ -153,11 +184,11 @@ class Ingestor:
         if known is None or known.source != cand.source:
             self.lib.catalog.upsert_video(_record(vid, cand, content_hash))
         try:
-            info, key = self._fetch(cand, vid, content_hash, result)
-            key = self._audio(info, key, result)
-            transcript, key = self._transcript(info, key, result)
+            info, key = yield from self._fetch(cand, vid, content_hash, result)
+            key = yield from self._audio(info, key, result)
+            transcript, key = yield from self._transcript(info, key, result)
             if self.settings.ingest.summaries:
-                self._summary(info, transcript, key, result)
+                yield from self._summary(info, transcript, key, result)
         except StageError as e:
             result.error = str(e)
         except ArtifactError as e:  # edited or damaged by hand: say which, redo with --force
@@ -196,94 +227,110 @@ class Ingestor:
         log.info("%s: %s done in %.1f s", vid, stage, seconds)
         result.ran.append(stage)
 
-    # --- stages ------------------------------------------------------------------------
-    def _fetch(self, cand, vid, content_hash, result) -> tuple[sources.SourceInfo, str]:
+    # --- stages: each a generator of the Work it needs ----------------------------------
+    def _fetch(self, cand, vid, content_hash, result):
         s = self.settings.ingest
         key = fetch_key(cand.source, content_hash)
         out = self.lib.path(vid, SOURCE)
-        with self._stage(vid, "fetch", key, cfgmod.config_hash(s), [out], result) as run:
+        with self._stage(vid, "fetch", key, cfgmod.dict_hash(s.fetch_config()), [out], result) as run:
             if run:
-                self.progress.stage(vid, "fetch", None)
                 fmt = s.youtube_format if any(h in cand.source for h in _YOUTUBE) else s.url_format
-                info = sources.fetch(cand, vid, self.lib.folder(vid), s.caption_langs, fmt)
-                info.save(out, cfgmod.to_dict(s))
+                args = (cand, vid, self.lib.folder(vid), s.caption_langs, fmt, out, s.fetch_config())
+                info = yield Work(vid, "fetch", work.fetch, args, "fetch")
                 self.lib.catalog.upsert_video(_record(vid, cand, info.content_hash, info))
         info = sources.SourceInfo.load(out)
         return info, fetched_key(key, info)
 
-    def _audio(self, info: sources.SourceInfo, key: str, result: Result) -> str:
+    def _audio(self, info: sources.SourceInfo, key: str, result: Result):
         key = audio_key(key)
         out = self.lib.path(info.video_id, AUDIO)
         with self._stage(info.video_id, "audio", key, str(AUDIO_VERSION), [out], result) as run:
             if run:
-                self.progress.stage(info.video_id, "audio", None)
-                audio = media.decode(self.lib.path(info.video_id, info.media))
-                media.check_audio(audio)
-                media.write_wav(out, audio)
+                yield Work(info.video_id, "asr", work.audio, (self.lib.path(info.video_id, info.media), out), "audio")
         return key
 
-    def _transcript(self, info: sources.SourceInfo, key: str, result: Result) -> tuple[Transcript, str]:
+    def _transcript(self, info: sources.SourceInfo, key: str, result: Result):
         s, tcfg = self.settings.ingest, self.settings.transcribe
-        folder = self.lib.folder(info.video_id)
+        vid, folder = info.video_id, self.lib.folder(info.video_id)
+        llm = self.settings.summarize.llm
         caption = captions.find(folder, info.captions) if s.captions == "prefer" else None
         if caption:
-            cfg = {"captions": caption.name, "llm": self.settings.summarize.llm}
-            key = _key(key, "captions", sources.file_hash(caption), cfgmod.config_hash(LLMConfig(cfg["llm"])))
+            cfg = {"captions": caption.name, "llm": llm}
+            key = _key(key, "captions", sources.file_hash(caption), cfgmod.config_hash(LLMConfig(llm)))
         else:
             cfg = cfgmod.to_dict(tcfg)
             key = _key(key, "asr", cfgmod.config_hash(tcfg))
             if tcfg.repunctuate_runs_s > 0:  # the LLM may punctuate part of it
-                cfg["llm"] = self.settings.summarize.llm
-                key = _key(key, cfgmod.config_hash(LLMConfig(cfg["llm"])))
-        out, md = self.lib.path(info.video_id, TRANSCRIPT), self.lib.path(info.video_id, TRANSCRIPT_MD)
-        with self._stage(info.video_id, "transcript", key, _key(cfg), [out, md], result) as run:
+                cfg["llm"] = llm
+                key = _key(key, cfgmod.config_hash(LLMConfig(llm)))
+        out, md = self.lib.path(vid, TRANSCRIPT), self.lib.path(vid, TRANSCRIPT_MD)
+        wav = self.lib.path(vid, AUDIO)
+        with self._stage(vid, "transcript", key, _key(cfg), [out, md], result) as run:
             if run:
-                audio = media.read_wav(self.lib.path(info.video_id, AUDIO))
                 if caption:
-                    t = self._from_captions(info, caption, len(audio) / media.SAMPLE_RATE)
+                    t = yield Work(vid, "llm", work.from_captions, (caption, wav, vid, llm), "repunctuate")
                 else:
-                    tick = self.progress.stage(info.video_id, "transcribe", len(audio) / media.SAMPLE_RATE)
-                    t = transcribe(audio, info.video_id, tcfg, tick)
+                    t = yield Work(vid, "asr", work.asr, (wav, vid, tcfg), "transcribe", work.wav_seconds(wav))
                     if tcfg.repunctuate_runs_s > 0:
-                        t = self._restore_runs(t)
+                        before = len(t.segments)
+                        t = yield Work(vid, "llm", work.restore_runs, (t, tcfg.repunctuate_runs_s, llm),
+                                       "repunctuate")
+                        if len(t.segments) != before:
+                            log.info("%s: long unpunctuated stretches repunctuated with %s "
+                                     "(%d -> %d segments)", vid, llm, before, len(t.segments))
                 t.save(out, {**cfg, "key": key})
                 write_atomic(md, to_markdown(t, info.title))
         return Transcript.load(out), key
 
-    def _restore_runs(self, t: Transcript) -> Transcript:
-        llm_name = self.settings.summarize.llm
-        tick = self.progress.stage(t.video_id, "repunctuate", None)
-        segs = punctuate.restore_runs(t.segments, self.settings.transcribe.repunctuate_runs_s,
-                                      lambda: load_llm(LLMConfig(llm_name)), tick)
-        if segs is t.segments:
-            return t
-        log.info("%s: long unpunctuated stretches repunctuated with %s (%d -> %d segments)",
-                 t.video_id, llm_name, len(t.segments), len(segs))
-        return replace(t, segments=segs, paragraphs=paragraphs(segs))
-
-    def _from_captions(self, info: sources.SourceInfo, caption: Path, duration: float) -> Transcript:
-        words = captions.words(caption)
-        llm_name = self.settings.summarize.llm
-        tick = self.progress.stage(info.video_id, "repunctuate", len(words))
-        restored = punctuate.restore(words, load_llm(LLMConfig(llm_name)), tick)
-        segs = tuple(punctuate.sentences(restored))
-        return Transcript(info.video_id, "en", duration, "captions", llm_name, segs, paragraphs(segs))
-
-    def _summary(self, info: sources.SourceInfo, t: Transcript, key: str, result: Result) -> None:
+    def _summary(self, info: sources.SourceInfo, t: Transcript, key: str, result: Result):
         cfg = self.settings.summarize
         key = _key(key, "summary", cfgmod.config_hash(cfg))
         out, md = self.lib.path(info.video_id, SUMMARY), self.lib.path(info.video_id, SUMMARY_MD)
         with self._stage(info.video_id, "summary", key, cfgmod.config_hash(cfg), [out, md], result) as run:
             if run:
-                tick = self.progress.stage(info.video_id, "summary", None)
-                llm = load_llm(LLMConfig(cfg.llm))
-                s = summarize(t, info.title, info.chapters, llm, cfg, lambda i, n: tick(i))
+                s = yield Work(info.video_id, "llm", work.summary, (t, info.title, info.chapters, cfg), "summary")
                 if s.dropped:
                     log.info("%s: %d summary texts dropped, the transcript does not support them "
                              "(listed in %s)", info.video_id, len(s.dropped), out.name)
                 s.save(out, {**cfgmod.to_dict(cfg), "key": key})
                 write_atomic(md, summary_markdown(s, info.title))
         Summary.load(out)
+
+
+Steps = Generator[Work, object, Result]
+
+
+class Executor:
+    """Runs the Work of many videos' Steps; yields each video's Result (rejected
+    sources come as a Result already)."""
+
+    def run(self, videos: Iterable[Steps | Result]) -> Iterator[Result]:
+        raise NotImplementedError
+
+
+class Local(Executor):
+    """In this process, one video and one stage after another."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    def run(self, videos: Iterable[Steps | Result]) -> Iterator[Result]:
+        for v in videos:
+            yield v if isinstance(v, Result) else self.drive(v)
+
+    def drive(self, steps: Steps) -> Result:
+        try:
+            w = next(steps)
+            while True:
+                tick = self.progress.stage(w.video_id, w.label, w.total)
+                try:
+                    value = w.fn(*w.args, tick=tick)
+                except Exception as e:  # the stage records it, exactly as if it ran inline
+                    w = steps.throw(e)
+                    continue
+                w = steps.send(value)
+        except StopIteration as stop:
+            return stop.value
 
 
 def _record(vid: str, cand: sources.Candidate, content_hash: str | None,

