@@ -20,7 +20,9 @@ on the same data. One line per size, for scripts:
     N=100000 build_s=<s> p50_ms=<ms> p95_ms=<ms> recall@10=<r> ram_mb=<mb> disk_mb=<mb>
 
 --baseline also measures qdrant-client's local mode (the engine before) at the
-smallest size, for a ratio on the same data in the same run.
+smallest size, for a ratio on the same data in the same run. --ingest first runs
+bench/ray_ingest.py: ingest on Ray with 1 and 2 workers against in process
+(`--sizes ""` for that alone).
 """
 
 from __future__ import annotations
@@ -157,8 +159,15 @@ def main() -> None:
                     help="also qdrant-client's local mode at the smallest size")
     ap.add_argument("--ef", type=int, default=HNSW_EF, help="HNSW search ef (index/edge_store.py)")
     ap.add_argument("--workdir", type=Path, help="where the shards go (default: a temp dir)")
+    ap.add_argument("--ingest", action="store_true",
+                    help="also ingest throughput on Ray against in process (bench/ray_ingest.py)")
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.ingest:
+        import subprocess
+        subprocess.run([sys.executable, str(ROOT / "bench/ray_ingest.py")], check=True)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if not sizes:
+        return
     t0 = time.perf_counter()
     texts = clauses()
     model = embedder(DEFAULT_EMBEDDING, "cpu")

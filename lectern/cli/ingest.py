@@ -34,7 +34,8 @@ class RichProgress:
         key = ("", label)  # one bar per kind of work for the whole cluster run
         if key not in self.tasks:
             self.tasks[key] = self.bars.add_task(label, total=total)
-        self.bars.update(self.tasks[key], completed=done, total=total)
+        self.bars.update(self.tasks[key], completed=done, total=total,
+                         description=f"{label:<11} {done}/{total}")
 
 
 def _overrides(args: argparse.Namespace) -> dict:
