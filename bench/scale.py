@@ -12,7 +12,7 @@ cores; this keeps the geometry of real sentence embeddings). Keyword vectors
 are the real ones (index/sparse.py).
 
 Per size, into a fresh qdrant-edge shard (index/edge_store.py, the default
-engine): build time (upserts + HNSW optimisation), disk, process RAM growth;
+engine): build time (upserts, HNSW optimisation, publishing the generation), disk, process RAM growth;
 hybrid query latency p50/p95 over --queries queries (dense + BM25, RRF, as the
 retriever calls it); recall@10 of the HNSW dense search against exact search
 on the same data. One line per size, for scripts:
@@ -114,7 +114,9 @@ def _rss_mb() -> float:
 
 
 def _disk_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+    """Bytes on disk once each: a reader's view is hard links to the generation's files."""
+    files = {(st.st_dev, st.st_ino): st.st_size for st in (p.stat() for p in path.rglob("*") if p.is_file())}
+    return sum(files.values()) / 2**20
 
 
 def measure(course: Course, n: int, queries, engine: str, folder: Path, ef: int) -> dict:
@@ -127,8 +129,7 @@ def measure(course: Course, n: int, queries, engine: str, folder: Path, ef: int)
     t0 = time.perf_counter()
     for chunks, dense, sp in course.passages(n):
         store.upsert("scale", chunks, dense, sp, "k")
-    if engine == "edge":
-        store.optimize("scale")
+    store.commit("scale")   # qdrant-edge: optimise and publish the generation readers open
     build_s = time.perf_counter() - t0
     times = []
     for dense, sp in queries:

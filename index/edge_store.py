@@ -8,12 +8,15 @@ filters inside the engine, segments on disk behind a write-ahead log.
 
 Same schema, point ids and payloads as index/store.py, so the two hold the
 same index and a library moves to a Qdrant server (QDRANT_URL) by config.
-Only one process may open a shard; `open_store` shares one per process.
+Only one process may open a shard, so readers open views of published
+generations and a writer publishes a new one (index/generations.py);
+`open_store` shares one store per process.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Iterable, Sequence
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import generations
 from .chunks import Chunk
 from .sparse import SparseVector
 from .store import DENSE, SPARSE, StoredHit, StoreError, _chunk, _payload
@@ -58,14 +62,16 @@ class EdgeStore:
         self.root = Path(path)
         self.where = str(self.root)
         self.search_threads = search_threads
-        self._shards: dict[str, object] = {}
+        self._readers: dict[str, tuple[int, object, Path]] = {}   # name -> (generation, shard, view)
+        self._retired: list[tuple[object, Path]] = []
+        self._writers: dict[str, tuple[int, generations.Writer, object]] = {}  # name -> (thread, ..)
         self._lock = threading.Lock()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreError(f"cannot open the vector store at {self.root}: {e.strerror}") from None
 
-    # --- shards ----------------------------------------------------------------------
+    # --- shards: readers see the newest published generation, a writer its own copy ------
     def _config(self, dim: int):
         qe = self.qe
         return qe.EdgeConfig(
@@ -75,26 +81,96 @@ class EdgeStore:
             hnsw_config=qe.HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
                                            full_scan_threshold=FULL_SCAN_THRESHOLD_KB))
 
+    def _load(self, folder: Path):
+        try:
+            return self.qe.EdgeShard.load(str(folder))   # its own persisted config
+        except Exception as e:  # the engine raises its own error type
+            raise StoreError(f"cannot open the index shard {folder}: {e}") from None
+
     def _shard(self, name: str):
         with self._lock:
-            shard = self._shards.get(name)
-            if shard is None:
-                folder = self.root / name
-                if not folder.is_dir():
+            w = self._writers.get(name)
+            if w and w[0] == threading.get_ident():   # the writer reads what it wrote
+                return w[2]
+            for attempt in (1, 2):   # a generation pruned while we made its view: the next one
+                current = generations.newest(self.root, name)
+                if current is None:
                     raise StoreError(f"no collection {name!r} in {self.root}")
+                r = self._readers.get(name)
+                if r and r[0] == current[0]:
+                    return r[1]
                 try:
-                    shard = self.qe.EdgeShard.load(str(folder))   # its own persisted config
-                except Exception as e:  # the engine raises its own error type
-                    raise StoreError(f"cannot open the index shard {folder}: {e}") from None
-                self._shards[name] = shard
+                    view = generations.make_view(self.root, name, *current)
+                    shard = self._load(view)
+                    break
+                except (OSError, StoreError):
+                    if attempt == 2:
+                        raise
+            if r:
+                self._retire(r[1], r[2])
+                log.info("index: %s now reads generation %d", name, current[0])
+            self._readers[name] = (current[0], shard, view)
             return shard
 
+    def _retire(self, shard, view: Path) -> None:
+        """Close the views retired before (no query still runs on them); keep this one open
+        until the next switch, for queries that started on it."""
+        for old, folder in self._retired:
+            old.close()
+            shutil.rmtree(folder, ignore_errors=True)
+        self._retired = [(shard, view)]
+
+    def _writable(self, name: str):
+        with self._lock:
+            w = self._writers.get(name)
+            if w:
+                if w[0] != threading.get_ident():
+                    raise StoreError(f"the index {name} is being updated by another job")
+                return w[2]
+            try:
+                writer = generations.Writer(self.root, name)
+            except generations.WriterBusy as e:
+                raise StoreError(str(e)) from None
+            try:
+                shard = self._load(writer.folder)
+            except StoreError:
+                writer.abort()
+                raise
+            self._writers[name] = (threading.get_ident(), writer, shard)
+            return shard
+
+    def commit(self, name: str) -> None:
+        """Publish what this thread wrote to `name` as its next generation (nothing to do when
+        it wrote nothing). Readers here and in other processes switch at their next query."""
+        with self._lock:
+            w = self._writers.pop(name, None)
+        if w is None:
+            return
+        _, writer, shard = w
+        try:
+            shard.flush()
+            shard.optimize()   # published generations are final: no reader optimises them later
+            shard.flush()
+            shard.close()
+            writer.publish()
+        except Exception as e:
+            writer.abort()
+            raise StoreError(f"cannot publish the index {name}: {e}") from None
+
+    def rollback(self, name: str) -> None:
+        """Drop what this thread wrote to `name` and did not publish."""
+        with self._lock:
+            w = self._writers.pop(name, None)
+        if w is not None:
+            w[2].close()
+            w[1].abort()
+
     def ensure_collection(self, name: str, dim: int) -> None:
-        if (self.root / name).is_dir():
+        if generations.newest(self.root, name):
             return
         # made in a hidden folder and renamed into place: a kill half-way leaves no shard
         # that looks finished (the hidden one is simply made again)
-        tmp = self.root / f".{name}.creating"
+        tmp = self.root / f".{name}.creating-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         shard = self.qe.EdgeShard.create(str(tmp), self._config(dim))
         for field in KEYWORD_FIELDS:  # filters on these use an index, not a scan
@@ -102,10 +178,13 @@ class EdgeStore:
                 field, self.qe.PayloadSchemaType.Keyword))
         shard.flush()
         shard.close()
-        tmp.rename(self.root / name)
+        try:
+            tmp.rename(generations.first(self.root, name))
+        except OSError:   # another process made it first
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def collections(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(generations.published(self.root))
 
     # --- reading ---------------------------------------------------------------------
     def _match(self, key: str, value):
@@ -179,7 +258,7 @@ class EdgeStore:
             if s.indices:  # a text of stopwords only has no keyword vector
                 vector[SPARSE] = qe.SparseVector(list(s.indices), list(s.values))
             points.append(qe.Point(c.point_id, vector, _payload(c, doc_key)))
-        shard = self._shard(collection)
+        shard = self._writable(collection)
         for i in range(0, len(points), _UPSERT_BATCH):
             shard.update(qe.UpdateOperation.upsert_points(points[i:i + _UPSERT_BATCH]))
         shard.flush()
@@ -187,7 +266,7 @@ class EdgeStore:
     def import_points(self, collection: str, points) -> int:
         """Points exported by another store (Store.export): a library's index moved over
         without embedding anything again. Returns how many."""
-        qe, shard, n, batch = self.qe, self._shard(collection), 0, []
+        qe, shard, n, batch = self.qe, self._writable(collection), 0, []
         for pid, dense, sp, payload in points:
             vector: dict = {DENSE: dense.tolist()}
             if sp is not None and sp[0]:
@@ -206,24 +285,30 @@ class EdgeStore:
         qe = self.qe
         f = qe.Filter(must=[self._match("video_id", video_id)],
                       must_not=[self._match("doc_key", keep_key)])
-        shard = self._shard(collection)
+        shard = self._writable(collection)
         shard.update(qe.UpdateOperation.delete_points_by_filter(f))
         shard.flush()
 
     def delete_videos(self, collection: str, video_ids: Iterable[str]) -> None:
         ids = sorted(set(video_ids))
         if ids:
-            shard = self._shard(collection)
+            shard = self._writable(collection)
             shard.update(self.qe.UpdateOperation.delete_points_by_filter(
                 self.qe.Filter(must=[self._match("video_id", ids)])))
             shard.flush()
 
     def optimize(self, collection: str) -> None:
-        """Build the HNSW graph and merge segments now (else the optimizer does it later)."""
-        self._shard(collection).optimize()
+        """Build the HNSW graph and merge segments now (commit does it too)."""
+        self._writable(collection).optimize()
 
     def close(self) -> None:
+        """Close every view (and delete it) and drop unpublished writes."""
         with self._lock:
-            for shard in self._shards.values():
+            for shard, view in self._retired + [(s, v) for _, s, v in self._readers.values()]:
                 shard.close()
-            self._shards.clear()
+                shutil.rmtree(view, ignore_errors=True)
+            self._retired, self._readers = [], {}
+            for _, writer, shard in self._writers.values():
+                shard.close()
+                writer.abort()
+            self._writers.clear()

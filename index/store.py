@@ -193,6 +193,12 @@ class Store:
                                  np.asarray(vec, dtype=np.float32) if vec is not None else None))
         return out[:limit]
 
+    def commit(self, collection: str) -> None:
+        """Writes land at once here: nothing to publish (index/edge_store.py has generations)."""
+
+    def rollback(self, collection: str) -> None:
+        """Nor anything to drop."""
+
     def close(self) -> None:
         self.client.close()
 

@@ -58,8 +58,8 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, home: Path, log: Path):
-        self.home = home
+    def __init__(self, home: Path, log: Path, videos: int = 5):
+        self.home, self.videos = home, videos
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -77,7 +77,7 @@ class Server:
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=5) as r:
                     health = json.load(r)
-                    assert health["videos"] == 5, health
+                    assert health["videos"] == self.videos, health
                     return
             except OSError:
                 time.sleep(1)
