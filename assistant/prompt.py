@@ -137,7 +137,7 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
     flat = [(i, j) for i, sents in enumerate(per_hit) for j in range(len(sents))]
     if not flat:
         return []
-    scores = embedder.encode([_in_context(per_hit[i], j) for i, j in flat]) @ query_vec
+    scores = embedder.encode_cached([_in_context(per_hit[i], j) for i, j in flat]) @ query_vec
     order = [int(k) for k in np.argsort(-scores, kind="stable")]
     # The top hit's best sentence goes first whatever its score: the hit ranks first
     # on keywords and meaning together ("tiny grad" besides "PyTorch"), while this

@@ -11,12 +11,16 @@ import functools
 import hashlib
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from lectern import devices, models
+
+CACHE_TEXTS = 20_000   # texts whose vectors encode_cached keeps (384 floats each: ~30 MB)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,8 @@ class Embedder:
         # The collection is named after this: a different model (or a re-trained folder
         # under the same name) gets its own collection, so vectors never mix.
         self.version = f"{slug[:40]}-{self.dim}-{_fingerprint(path)}"
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
@@ -71,6 +77,30 @@ class Embedder:
         vecs = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32)
+
+    def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """encode() for what answering embeds on every question (the question, and the sentences
+        of the passages it found): students of one course ask about the same moments, so most
+        of those sentences were embedded for an earlier question. Kept: the last CACHE_TEXTS."""
+        with self._cache_lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vecs = self.encode(missing)
+            with self._cache_lock:
+                for t, v in zip(missing, vecs):
+                    self._cache[t] = v
+                while len(self._cache) > CACHE_TEXTS:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            out = []
+            for t in texts:
+                v = self._cache.get(t)
+                if v is None:   # evicted meanwhile by another thread's batch: embed it again
+                    v = self.encode([t])[0]
+                else:
+                    self._cache.move_to_end(t)
+                out.append(v)
+        return np.stack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def encode_batches(self, texts: Sequence[str], batch_size: int) -> Iterator[np.ndarray]:
         """Yields one array per batch, so callers can report progress and write as they go."""

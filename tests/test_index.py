@@ -166,3 +166,17 @@ def test_point_ids_are_deterministic():
 def test_unreachable_server_is_a_typed_error(tmp_path):
     with pytest.raises(StoreError, match="cannot open the vector store"):
         open_store("http://127.0.0.1:9", None)
+
+
+def test_cached_embeddings_are_the_embeddings_and_the_cache_is_bounded(monkeypatch):
+    import numpy as np
+
+    from index import embed
+    from index.config import DEFAULT_EMBEDDING
+    emb = embed.embedder(DEFAULT_EMBEDDING, "cpu")
+    texts = ["Energy is conserved.", "The bob swings back.", "Energy is conserved."]
+    np.testing.assert_allclose(emb.encode_cached(texts), emb.encode(texts), atol=1e-5)
+    assert emb.encode_cached(texts[:1]).shape == (1, emb.dim)   # from the cache now
+    monkeypatch.setattr(embed, "CACHE_TEXTS", 2)
+    emb.encode_cached([f"sentence {i}" for i in range(5)])
+    assert len(emb._cache) == 2 and "sentence 4" in emb._cache
