@@ -56,9 +56,10 @@ class EdgeStore:
 
     embedded = True
 
-    def __init__(self, path: Path, search_threads: int | None = None, hnsw_ef: int = HNSW_EF):
+    def __init__(self, path: Path, search_threads: int | None = None, hnsw_ef: int = HNSW_EF,
+                 hnsw_m: int = HNSW_M, ef_construct: int = HNSW_EF_CONSTRUCT):
         self.qe = _edge()
-        self.hnsw_ef = hnsw_ef
+        self.hnsw_ef, self.hnsw_m, self.ef_construct = hnsw_ef, hnsw_m, ef_construct
         self.root = Path(path)
         self.where = str(self.root)
         self.search_threads = search_threads
@@ -78,7 +79,7 @@ class EdgeStore:
             vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
             max_search_threads=self.search_threads,
-            hnsw_config=qe.HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
+            hnsw_config=qe.HnswIndexConfig(m=self.hnsw_m, ef_construct=self.ef_construct,
                                            full_scan_threshold=FULL_SCAN_THRESHOLD_KB))
 
     def _load(self, folder: Path):
@@ -239,14 +240,14 @@ class EdgeStore:
         return out
 
     def dense_search(self, collection: str, dense: np.ndarray, limit: int,
-                     exact: bool = False) -> list[str]:
-        """Point ids of the dense nearest neighbours alone (HNSW, or exact)."""
+                     exact: bool = False) -> list[tuple[str, float]]:
+        """(point id, cosine similarity) of the dense nearest neighbours alone (HNSW, or exact)."""
         qe = self.qe
         res = self._shard(collection).query(qe.QueryRequest(
             limit=limit, query=qe.Query.Nearest(dense.astype(np.float32).tolist(), using=DENSE),
             params=qe.SearchParams(exact=exact, hnsw_ef=None if exact else self.hnsw_ef),
             with_payload=False))
-        return [str(p.id) for p in res]
+        return [(str(p.id), float(p.score)) for p in res]
 
     # --- writing ---------------------------------------------------------------------
     def upsert(self, collection: str, chunks: Sequence[Chunk], dense: np.ndarray,

@@ -12,8 +12,8 @@ A writer (one at a time: `.<name>.writer` is flock-ed) copies the newest
 generation, updates the copy, optimises it and renames it into place:
 publishing is one rename. A reader opens a view of the newest generation, made
 of hard links to its files (no data copied; the files are not modified by
-reading, tests/test_index_generations.py checks it) with a copy of its small
-WAL folder, the part that is locked. Before each query a reader looks for a
+reading, or replaced whole, which leaves the original; tests/test_index_generations.py
+checks it) and a write-ahead log of its own, the part the engine locks. Before each query a reader looks for a
 newer generation and switches to it. Generations older than the previous one
 are deleted when a new one is published; views left by dead processes are
 deleted by whoever finds them. A killed writer leaves only a hidden folder,
@@ -67,7 +67,8 @@ def first(root: Path, name: str) -> Path:
 
 
 def make_view(root: Path, name: str, n: int, folder: Path) -> Path:
-    """A private, openable view of a published generation: hard links and a WAL of its own."""
+    """A private, openable view of a published generation: hard links to its segments, and
+    no write-ahead log (the engine starts an empty one: the segments already hold everything)."""
     view = root / f".{name}@{n}.view-{os.getpid()}-{next(_views)}"
     shutil.rmtree(view, ignore_errors=True)
     try:
@@ -75,8 +76,6 @@ def make_view(root: Path, name: str, n: int, folder: Path) -> Path:
     except OSError:   # a file system without hard links: a full copy is slower, still right
         shutil.rmtree(view, ignore_errors=True)
         shutil.copytree(folder, view, ignore=shutil.ignore_patterns("wal"))
-    if (folder / "wal").is_dir():
-        shutil.copytree(folder / "wal", view / "wal")
     return view
 
 
@@ -102,11 +101,14 @@ class Writer:
         current = newest(root, name)
         self.n = (current[0] if current else 0) + 1
         self.folder = root / f".{name}@{self.n}.building"
-        if current:
-            shutil.copytree(current[1], self.folder)   # a real copy: the writer changes files
+        if current:   # a real copy, as the writer changes files; the segments hold every point
+            shutil.copytree(current[1], self.folder, ignore=shutil.ignore_patterns("wal"))
 
     def publish(self) -> Path:
+        """Call with the shard flushed and closed: its segments then hold every point, and
+        the write-ahead log (tens of MB at 30k passages) is dropped, as no reader replays it."""
         final = self.root / f"{self.name}@{self.n}"
+        shutil.rmtree(self.folder / "wal", ignore_errors=True)
         self.folder.rename(final)
         log.info("index: published generation %d of %s", self.n, self.name)
         self._release()
