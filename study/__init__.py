@@ -1,0 +1,1 @@
+"""Study aids built from the lectures: quizzes whose answers are moments of them."""
