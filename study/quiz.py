@@ -36,7 +36,7 @@ from ingest.sources import SourceInfo
 from ingest.transcript import Transcript
 from lectern import artifacts, grounding
 from lectern.library import SOURCE, TRANSCRIPT, Library
-from lectern.llm import LLM, Message
+from lectern.llm import LLM, LLMConfig, Message
 
 log = logging.getLogger(__name__)
 
@@ -320,11 +320,16 @@ def quiz_key(t: Transcript, info: SourceInfo, llm_name: str, n: int) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def for_video(lib: Library, video_id: str, llm_name: str, n: int = 5, force: bool = False) -> Quiz:
-    """The lecture's quiz: from the cache when its transcript and settings are unchanged."""
+def for_video(lib: Library, video_id: str, llm: "LLMConfig | str", n: int = 5,
+              force: bool = False) -> Quiz:
+    """The lecture's quiz: from the cache when its transcript and settings are unchanged.
+    `llm`: the model's name, or the assistant's LLMConfig (then its loaded model is shared)."""
     from index.config import load_config
     from index.embed import embedder
     from lectern.llm import LLMConfig, load
+
+    llm_cfg = llm if isinstance(llm, LLMConfig) else LLMConfig(llm)
+    llm_name = llm_cfg.model
 
     if lib.catalog.video(video_id) is None:
         raise QuizError(f"no video {video_id!r} in {lib.root} (see `lectern status`)")
@@ -343,7 +348,7 @@ def for_video(lib: Library, video_id: str, llm_name: str, n: int = 5, force: boo
         except artifacts.ArtifactError:
             pass   # damaged: made again
     cfg = load_config(lib)
-    quiz = make(t, info, lib.folder(video_id), load(LLMConfig(llm_name)),
+    quiz = make(t, info, lib.folder(video_id), load(llm_cfg),
                 embedder(cfg.embedding_model, cfg.device), n)
     quiz.key = key
     path.parent.mkdir(exist_ok=True)

@@ -240,6 +240,35 @@ def test_lecture_browser_search_and_seek(server, page):
 
 
 @needs_corpus
+def test_quiz_me_a_wrong_answer_shows_the_chip_that_plays_the_moment(server, page):
+    """Quiz me -> a checked quiz -> pick a wrong choice -> "Not quite" and the answer -> its chip
+    plays the cited second."""
+    _open_student(page, server)
+    page.get_by_role("tab", name="Lectures").click()
+    page.locator("#lectern-lecture input").click()
+    page.get_by_role("option", name="Bringing PyTorch models to microcontrollers").first.click()
+    page.locator("#lectern-lecture-info").get_by_text("Bringing PyTorch models").first.wait_for()
+    page.locator("#lectern-quiz-me").click()
+    page.locator("#lectern-quiz .lectern-quiz-item").first.wait_for(timeout=300_000)
+    item = page.locator("#lectern-quiz .lectern-quiz-item").filter(
+        has=page.locator("a.lectern-quiz-right")).first
+    question = item.locator(".lectern-quiz-q").inner_text()
+    item.locator("a.lectern-quiz-choice:not(.lectern-quiz-right)").first.click()
+    feedback = item.locator(".lectern-quiz-feedback")
+    feedback.wait_for(state="visible")
+    right = item.locator("a.lectern-quiz-right").inner_text()
+    assert feedback.inner_text().startswith(f"Not quite. The answer is {right}."), feedback.inner_text()
+    assert item.locator("a.lectern-quiz-wrong").count() == 1
+    chip = feedback.locator("a.lectern-cite")
+    cited = float(chip.get_attribute("href").split("t=")[1].split("&")[0])
+    chip.click()
+    page.wait_for_function("window.lecternSeek !== undefined")
+    seek = page.evaluate("window.lecternSeek")
+    assert seek["video"] == "L02" and abs(seek["landed"] - cited) <= 2.0, (question, seek)
+    shot(page, "quiz-wrong-answer-seeks")
+
+
+@needs_corpus
 def test_instructor_page_needs_login(server, page):
     page.goto(server.url + "/instructor/", wait_until="load")
     pw = page.locator("input[type='password']")

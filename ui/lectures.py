@@ -73,3 +73,18 @@ def search(lib: Library, video_id: str, query: str) -> str:
     rows = [(s.start, s.text.strip()) for s in transcript.segments if not q or q in s.text.lower()]
     return render.transcript_hits(playable(lib, video_id), rows[:MAX_LINES], query.strip() if q else "",
                                   max(len(rows) - MAX_LINES, 0))
+
+
+def quiz(lib: Library, video_id: str, llm, n: int = 5) -> str:
+    """The lecture's quiz as HTML (made and checked on the first ask, then cached)."""
+    from study.quiz import QuizError, for_video
+
+    if not video_id or lib.catalog.video(video_id) is None:
+        return '<div class="lectern-note">Pick a lecture first.</div>'
+    try:
+        q = for_video(lib, video_id, llm, n)
+    except QuizError as e:
+        return f'<div class="lectern-note">{html.escape(str(e))}</div>'
+    return render.quiz(playable(lib, video_id), q.items,
+                       f"{len(q.items)} questions; each answer is a moment of the lecture.")
+

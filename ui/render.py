@@ -120,3 +120,29 @@ def transcript_hits(p: Playable, rows: list[tuple[float, str]], query: str, more
         items.append(f'<li>{chip(p, start, clock(start), "lectern-line")} {shown}</li>')
     tail = f'<div class="lectern-note">… and {more} more lines</div>' if more else ""
     return f'<ul class="lectern-transcript">{"".join(items)}</ul>{tail}'
+
+
+def quiz(p: Playable, items, note: str = "") -> str:
+    """A quiz the page's script runs: a click on a choice says right or wrong and shows the
+    chip that plays the moment teaching the answer. Which choice is right rides in its class
+    (a self-check: the page holds the answers, as a printed quiz with its key would)."""
+    if not items:
+        return f'<div class="lectern-note">{html.escape(note or "No quiz questions passed their checks for this lecture.")}</div>'
+    out = [f'<div class="lectern-note">{html.escape(note)}</div>' if note else ""]
+    for n, item in enumerate(items, 1):
+        c = item.citation
+        watch = chip(p, c.start, f"▶ {clock(c.start)} where the lecture teaches it", "lectern-cite")
+        if item.choices:
+            picks = "".join(
+                f'<a href="#lectern-quiz" class="lectern-quiz-choice'
+                f'{" lectern-quiz-right" if choice == item.answer else ""}">{html.escape(choice)}</a>'
+                for choice in item.choices)
+        else:
+            picks = '<a href="#lectern-quiz" class="lectern-quiz-choice lectern-quiz-reveal">Show the answer</a>'
+        out.append(
+            f'<div class="lectern-quiz-item"><p class="lectern-quiz-q">{n}. {html.escape(item.question)}</p>'
+            f'<div class="lectern-quiz-choices">{picks}</div>'
+            f'<div class="lectern-quiz-feedback lectern-hidden"><span class="lectern-quiz-verdict"></span> '
+            f'The answer is <b>{html.escape(item.answer)}</b>. {watch}'
+            f'<div class="lectern-note">{html.escape(item.explanation)}</div></div></div>')
+    return f'<div class="lectern-quiz">{"".join(out)}</div>'

@@ -50,7 +50,7 @@ def build(lib: Library, cfg: ServeConfig, chat: Chat, voice_label: str) -> gr.Bl
                 with gr.Tab("Ask"):
                     bot, question, conversation, new = _chat_tab()
                 with gr.Tab("Lectures"):
-                    _lectures_tab(lib)
+                    _lectures_tab(lib, cfg)
             with gr.Column(scale=2):
                 # one player and one voice for both tabs: chapters and citations share them
                 gr.HTML(PLAYER, elem_id="lectern-player-panel")
@@ -82,13 +82,17 @@ def _chat_tab():
     return bot, question, conversation, new
 
 
-def _lectures_tab(lib: Library) -> None:
+def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
+    from assistant.config import llm_config, load_config
+
     def choices():
         return [(x.label, x.video_id) for x in lectures.lectures(lib)]
 
     with gr.Row():
         with gr.Column(scale=2):
             pick = gr.Dropdown(choices=choices(), label="Lecture", elem_id="lectern-lecture")
+            quiz_me = gr.Button("Quiz me", size="sm", elem_id="lectern-quiz-me")
+            quiz = gr.HTML("", elem_id="lectern-quiz")
             info = gr.HTML("", elem_id="lectern-lecture-info")
         with gr.Column(scale=3):
             query = gr.Textbox(label="Search the transcript", elem_id="lectern-transcript-search",
@@ -97,5 +101,12 @@ def _lectures_tab(lib: Library) -> None:
     pick.change(lambda v: (lectures.details(lib, v), lectures.search(lib, v, "")), pick,
                 [info, lines], api_name="lecture")
     query.submit(lambda v, q: lectures.search(lib, v, q), [pick, query], lines, api_name="transcript")
+    # the quiz is written by the answers' model (on the first ask; cached after): it queues
+    # with the answers, one at a time
+    llm = llm_config(load_config(lib))
+    quiz_me.click(lambda v: lectures.quiz(lib, v, llm), pick, quiz, api_name="quiz",
+                  concurrency_limit=cfg.concurrency, concurrency_id="answers",
+                  show_progress="minimal")
+    pick.change(lambda v: "", pick, quiz, api_visibility="private")
     # new lectures appear without restarting the server
     pick.focus(lambda: gr.Dropdown(choices=choices()), None, pick, api_visibility="private")

@@ -25,13 +25,13 @@ def add_arguments(sub) -> None:
 
 
 def quiz(lib: Library, args: argparse.Namespace) -> int:
-    from assistant.config import load_config
+    from assistant.config import llm_config, load_config
     from study.quiz import QuizError, for_video
 
     if not 1 <= args.n <= 50:
         print("lectern: --n must be between 1 and 50", file=sys.stderr)
         return 2
-    llm = load_config(lib).llm
+    llm = llm_config(load_config(lib))
     out, status = [], 0
     for vid in args.videos:
         try:

@@ -73,6 +73,24 @@
     play({ video: q.get("v"), kind: q.get("k"), src: q.get("s"), start: q.get("t"), title: q.get("n") });
   }, true);
 
+  // ---- quizzes (ui/render.py quiz): a click on a choice says right or wrong ----------
+  document.addEventListener("click", function (e) {
+    const a = e.target.closest && e.target.closest("a.lectern-quiz-choice");
+    if (!a) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const item = a.closest(".lectern-quiz-item");
+    if (item.classList.contains("lectern-quiz-done")) return;   // one answer per question
+    item.classList.add("lectern-quiz-done");
+    const right = a.classList.contains("lectern-quiz-right");
+    const reveal = a.classList.contains("lectern-quiz-reveal");
+    a.classList.add("lectern-quiz-picked");
+    if (!right && !reveal) a.classList.add("lectern-quiz-wrong");
+    const verdict = item.querySelector(".lectern-quiz-verdict");
+    verdict.textContent = reveal ? "" : (right ? "Right." : "Not quite.");
+    item.querySelector(".lectern-quiz-feedback").classList.remove("lectern-hidden");
+  }, true);
+
   // ---- the voice -------------------------------------------------------------------
   const S = { turn: null, queue: [], seen: new Set(), all: null, done: false, playing: false };
 
