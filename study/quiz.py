@@ -19,6 +19,7 @@ or an answer. What fails is dropped and kept with its reason in the quiz file.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -40,7 +41,7 @@ from lectern.llm import LLM, LLMConfig, Message
 
 log = logging.getLogger(__name__)
 
-KIND, VERSION = "quiz", 1
+KIND, VERSION = "quiz", 2
 PASSAGE_S = (20.0, 60.0)     # passage length, seconds: a question's context
 SENTENCE_WORDS = (8, 45)     # a sentence shorter says too little, longer is a paragraph
 MAX_ANSWER_WORDS = 3
@@ -90,6 +91,7 @@ class Quiz:
     items: list[Item] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     key: str = ""                # what it was made from: regenerated when that changes
+    cloze: int = 0               # questions that are the lecture's sentence with the answer blanked
 
     @property
     def written(self) -> int:
@@ -101,7 +103,7 @@ class Quiz:
              "choices": list(i.choices), "citation": asdict(i.citation)} for i in self.items]}
 
     def save(self, path: Path, config: dict) -> None:
-        artifacts.save(path, KIND, VERSION, {**self.to_json(), "key": self.key,
+        artifacts.save(path, KIND, VERSION, {**self.to_json(), "key": self.key, "cloze": self.cloze,
                                              "dropped": [asdict(d) for d in self.dropped]}, config)
 
     @classmethod
@@ -109,7 +111,8 @@ class Quiz:
         d = artifacts.load(path, KIND, VERSION)
         items = [Item(i["kind"], i["question"], tuple(i["choices"]), i["answer"], i["explanation"],
                       Citation(**i["citation"])) for i in d["items"]]
-        return cls(d["video_id"], items, [Dropped(**x) for x in d.get("dropped", [])], d.get("key", ""))
+        return cls(d["video_id"], items, [Dropped(**x) for x in d.get("dropped", [])], d.get("key", ""),
+                   d.get("cloze", 0))
 
 
 # --- answers: key terms of a sentence ------------------------------------------------
@@ -164,7 +167,10 @@ def _picks(chunks: list[Chunk], n: int, per_stretch: int = 3) -> list[list[_Pick
             for s in chunks[i].sentences:
                 if not SENTENCE_WORDS[0] <= len(s.text.split()) <= SENTENCE_WORDS[1]:
                     continue
-                for t in terms(s.text):
+                found = terms(s.text)
+                if len(found) < 2:   # a sentence with one rare word says little else ("thank
+                    continue         # you, Lorenzo, for attending"): its blank is a guess
+                for t in found:
                     stems = frozenset(_stems(t))
                     score = sum(counts[x] for x in stems) / len(stems)
                     if stems not in scored or score > scored[stems][0]:
@@ -175,6 +181,12 @@ def _picks(chunks: list[Chunk], n: int, per_stretch: int = 3) -> list[list[_Pick
 
 
 # --- wrong choices ---------------------------------------------------------------------
+def _alike(a: str, b: str) -> bool:
+    """Spellings of one name ("Hammad", "Hamad"): as a wrong choice, a trick, not a test."""
+    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() > 0.75
+
+
+
 def _distractors(answer: str, passage: Chunk, pool: list[str], pool_vecs: np.ndarray,
                  embedder: Embedder, k: int) -> list[str]:
     """The k terms of the lecture nearest in meaning to the answer, of the same sort (a
@@ -189,7 +201,7 @@ def _distractors(answer: str, passage: Chunk, pool: list[str], pool_vecs: np.nda
         words = grounding.normalized_words(t)
         if (any(grounding.is_number(w) for w in words) != number or _stems(t) & a
                 or any(held.holds(w) for w in words)
-                or any(_stems(t) & _stems(o) for o in out)):
+                or any(_stems(t) & _stems(o) or _alike(t, o) for o in [answer, *out])):
             continue
         out.append(t)
         if len(out) == k:
@@ -242,13 +254,16 @@ def check(question: str, answer: str, passage: Chunk, sentence: Sentence,
           choices: tuple[str, ...], answered: str | None = None) -> str:
     """Why the item cannot be shown ("" when it can). `answered`: what the model answers to it."""
     words = question.split()
-    if not question.endswith("?") or "__" in question or "missing" in question.lower():
+    cloze = question.startswith(CLOZE)
+    if not cloze and (not question.endswith("?") or "__" in question or "missing" in question.lower()):
         return "not a question"
-    if not QUESTION_WORDS[0] <= len(words) <= QUESTION_WORDS[1]:
+    if not QUESTION_WORDS[0] <= len(words) <= QUESTION_WORDS[1] + (SENTENCE_WORDS[1] if cloze else 0):
         return "question too short or too long"
     if _stems(answer) & _stems(question):
         return "the question gives the answer away"
     shared = {grounding.stem(w) for w in grounding.content_words(question)} & _stems(sentence.text)
+    if cloze and len(grounding.content_words(question)) < 4:   # a blank in "It is ___."
+        return "the sentence says too little around the blank"
     if len(shared) < 2:   # "What would you use to do it?": answerable only with the sentence
         return "the question does not say what it is about"
     if not all(grounding.Evidence([sentence.text]).holds(w) for w in grounding.normalized_words(answer)):
@@ -286,9 +301,17 @@ def make(t: Transcript, info: SourceInfo, folder: Path, llm: LLM, embedder: Embe
     return quiz
 
 
+CLOZE = "Fill in the blank:"
+
+
 def _item(llm, pick: _Pick, pool, pool_vecs, embedder, rng, info: SourceInfo, folder: Path,
           asked: set[str], quiz: Quiz) -> Item | None:
     question = _ask(llm, pick)
+    if "__" in question or not question.endswith("?"):
+        # The model kept the blank, or wrote no question (16 of 46 items on the corpus): the
+        # lecturer's own sentence with the term blanked is a fair question, and grounded.
+        question = f'{CLOZE} "{_blanked(pick.sentence.text, pick.answer)}"'
+        quiz.cloze += 1
     wrong = _distractors(pick.answer, pick.passage, pool, pool_vecs, embedder, CHOICES - 1)
     choices = tuple(str(c) for c in rng.permutation([pick.answer, *wrong])) \
         if len(wrong) == CHOICES - 1 else ()

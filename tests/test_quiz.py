@@ -38,7 +38,11 @@ def test_every_item_of_every_corpus_lecture_is_answered_by_its_cited_moment(corp
             said = grounding.Evidence([_said(t, c.start, c.end)])
             assert c.video_id == v.id and 0 <= c.start < c.end <= t.duration + 1
             assert all(said.holds(w) for w in grounding.normalized_words(item.answer)), item
-            assert item.question.endswith("?") and "___" not in item.question
+            if item.question.startswith(quiz.CLOZE):   # the lecturer's sentence, term blanked
+                assert item.question.count("___") == 1 and item.question.replace(
+                    "___", item.answer) == f'{quiz.CLOZE} "{_said(t, c.start, c.end)}"'
+            else:
+                assert item.question.endswith("?") and "___" not in item.question
             assert not {grounding.stem(w) for w in grounding.normalized_words(item.answer)} & {
                 grounding.stem(w) for w in grounding.normalized_words(item.question)}, item
             assert c.url.endswith(f"#t={int(c.start)}")
