@@ -202,7 +202,7 @@ def test_an_oversized_question_is_refused_at_once_and_never_echoed_whole(small_l
     chat = Chat(small_lib, _NeverOpened(small_lib), speaker=None)
     updates = list(chat.respond("why " * 275_000, [], None))
     assert len(updates) == 1
-    box, history, _, _, turn = updates[0]
+    box, history, _, _, turn, _ = updates[0]
     assert box == "" and turn == "" and len(history) == 2   # nothing to speak
     assert "the limit is 1,000" in history[1]["content"]
     assert sum(len(m["content"]) for m in history) < 2_000

@@ -269,6 +269,33 @@ def test_quiz_me_a_wrong_answer_shows_the_chip_that_plays_the_moment(server, pag
 
 
 @needs_corpus
+def test_the_instructor_sees_the_refused_question_just_asked_and_the_citation_timeline(server, page):
+    """A student's question the lectures do not cover, marked wrong -> the instructor's
+    "What students ask" tab lists it, and plots how often each minute is cited."""
+    off_topic = "Which team won the 1998 football World Cup final in Paris?"
+    _open_student(page, server)
+    box = page.locator("#lectern-question textarea")
+    box.fill(off_topic)
+    box.press("Enter")
+    page.locator("#lectern-chat [data-testid='bot']").last.get_by_text("don't cover").first.wait_for(
+        timeout=300_000)
+    dislike = page.locator("#lectern-chat button[aria-label*='islike' i]").last
+    dislike.click()
+    page.goto(server.url + "/instructor/", wait_until="load")
+    page.locator("input[type='text']").first.fill("instructor")
+    page.locator("input[type='password']").fill(PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#lectern-ingest").wait_for()
+    page.get_by_role("tab", name="What students ask").click()
+    refused = page.locator("#lectern-asked .lectern-asked-refused")
+    refused.get_by_text(off_topic).wait_for()
+    page.locator("#lectern-asked .lectern-asked-wrong").get_by_text(off_topic).wait_for()
+    assert "cited" in page.locator("#lectern-asked").inner_text()   # earlier answers' citations
+    page.locator("#lectern-asked-plot canvas, #lectern-asked-plot svg").first.wait_for()
+    shot(page, "instructor-what-students-ask")
+
+
+@needs_corpus
 def test_instructor_page_needs_login(server, page):
     page.goto(server.url + "/instructor/", wait_until="load")
     pw = page.locator("input[type='password']")

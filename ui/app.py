@@ -26,6 +26,7 @@ from .config import ServeConfig
 from .jobs import JobRunner
 from .media import NotServable, media_file, speech_file
 from .speech import Speaker, SpeechUnavailable
+from study.asked import Log
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -77,7 +78,7 @@ def head() -> str:
 def create(lib: Library, cfg: ServeConfig, answers: Answers | None = None) -> tuple[FastAPI, AppState]:
     answers = answers or Answers(lib)
     speaker, note = open_speaker(lib, cfg)
-    state = AppState(lib, cfg, answers, Chat(lib, answers, speaker, note), JobRunner())
+    state = AppState(lib, cfg, answers, Chat(lib, answers, speaker, note, Log(lib.root)), JobRunner())
     app = FastAPI(title=cfg.title, docs_url=None, redoc_url=None, openapi_url=None)
     _routes(app, lib)
     label = speaker.label if speaker else "Spoken answers are unavailable."

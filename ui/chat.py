@@ -14,8 +14,11 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import gradio as gr
+
 from assistant.answer import QuestionError, check_question
 from lectern.library import Library
+from study.asked import Log
 
 from . import render
 from .answers import Answers, AnswerUnavailable, Delta
@@ -31,9 +34,10 @@ SPEECH_WAIT_S = 120  # an answer's speech that takes longer than this is abandon
 
 class Chat:
     def __init__(self, lib: Library, answers: Answers, speaker: Speaker | None,
-                 speech_note: str = ""):
+                 speech_note: str = "", asked: Log | None = None):
         self.lib, self.answers, self.speaker = lib, answers, speaker
         self.speech_note = speech_note   # why there is no voice, when there is none
+        self.asked = asked               # every question and answer, for the instructor
 
     def _speech_html(self, job: SpeechJob | None) -> str:
         if job is None:
@@ -41,16 +45,18 @@ class Chat:
         return render.speech_queue(job.turn, list(job.parts), job.all_url, self.speaker.label,
                                    job.error)
 
-    def respond(self, message: str, history: list, conversation,
-                speak: bool = True) -> Iterator[tuple]:
-        """Yields (textbox, chat history, speech list, conversation, speech turn) updates.
+    def respond(self, message: str, history: list, conversation, speak: bool = True,
+                logged: dict | None = None) -> Iterator[tuple]:
+        """Yields (textbox, chat history, speech list, conversation, speech turn, logged) updates;
+        `logged` maps an answer's place in the history to its row in the question log.
 
         Returns once the text is done, which frees the answer slot for the next student;
         `follow_speech` (its own event, without a slot) then keeps the speech list current.
         A student who turned speech off (`speak` false) costs no synthesis at all."""
         message = (message or "").strip()
+        logged = dict(logged or {})
         if not message:
-            yield "", history, self._speech_html(None), conversation, ""
+            yield "", history, self._speech_html(None), conversation, "", logged
             return
         try:   # the assistant's own limit, said at once; never echoed whole, never asked
             check_question(message)
@@ -59,14 +65,14 @@ class Chat:
             history = list(history or []) + [
                 {"role": "user", "content": render.answer_text(shown)},
                 {"role": "assistant", "content": render.answer_text(f"Sorry, {e}.")}]
-            yield "", history, self._speech_html(None), conversation, ""
+            yield "", history, self._speech_html(None), conversation, "", logged
             return
         conversation = conversation or self.answers.conversation()
         history = list(history or []) + [{"role": "user", "content": render.answer_text(message)},
                                          {"role": "assistant", "content": ""}]
         job = self.speaker.job(uuid.uuid4().hex) if self.speaker and speak else None
         turn = job.turn if job else ""
-        yield "", history, self._speech_html(job), conversation, turn
+        yield "", history, self._speech_html(job), conversation, turn, logged
         final = None
         text = ""
         try:
@@ -76,7 +82,7 @@ class Chat:
                     if job:
                         job.feed(ev.text)
                     history[-1] = {"role": "assistant", "content": render.answer_text(text)}
-                    yield "", history, self._speech_html(job), conversation, turn
+                    yield "", history, self._speech_html(job), conversation, turn, logged
                 else:
                     final = ev
         except AnswerUnavailable as e:
@@ -84,7 +90,7 @@ class Chat:
                 job.cancel()
             history[-1] = {"role": "assistant", "content": render.answer_text(
                 f"Sorry, the assistant is unavailable: {e}")}
-            yield "", history, self._speech_html(None), conversation, ""
+            yield "", history, self._speech_html(None), conversation, "", logged
             return
         if job:
             # an answer cut at the length limit ends at its last whole sentence: not spoken past it
@@ -95,7 +101,18 @@ class Chat:
             log.info("answered in %.1f s (first token %.1f s), %d citation(s)%s",
                      final.timings.total_s, final.timings.first_token_s, len(final.citations),
                      ", refused" if final.refused else "")
-        yield "", history, self._speech_html(job), conversation, turn
+            if self.asked is not None:
+                row = turn or uuid.uuid4().hex
+                self.asked.record(row, message, final.text, final.refused,
+                                  [(c.video_id, c.start, c.end) for c in final.citations])
+                logged[len(history) - 1] = row
+        yield "", history, self._speech_html(job), conversation, turn, logged
+
+    def rate(self, logged: dict, data: gr.LikeData) -> None:
+        """A student's thumbs up or down on an answer (withdrawn: liked is None)."""
+        row = (logged or {}).get(data.index if isinstance(data.index, int) else data.index[0])
+        if self.asked is not None and row:
+            self.asked.rate(row, data.liked if isinstance(data.liked, bool) else None)
 
     def follow_speech(self, turn: str) -> Iterator[str]:
         """Yields the speech list as sentences are synthesized, until the answer is spoken.

@@ -101,6 +101,26 @@ class Instructor:
         voice_actions.start_build(self.lib, self.runner, clips, self.state.reload_speaker)
         return f"building the voice from {len(clips)} clip(s)", self.runner.text()
 
+    # --- what students ask (study/asked.py) -------------------------------------------
+    def asked(self, video_id):
+        from study.asked import timeline
+        rows = self.state.chat.asked.all()
+        minutes = timeline(rows)
+        choices = sorted(minutes)
+        vid = video_id if video_id in minutes else (choices[0] if choices else None)
+        rec = self.lib.catalog.video(vid) if vid else None
+        frame = _minutes_frame(minutes.get(vid, []), rec.duration if rec else None)
+        top = int(frame["answers citing it"].max()) if len(frame) else 0
+        return (render_asked(rows), gr.Dropdown(choices=choices, value=vid),
+                gr.BarPlot(frame, y_lim=[0, top + 1]))
+
+    def asked_csv(self):
+        from study.asked import to_csv
+        out = self.lib.root / "ui" / "asked.csv"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(to_csv(self.state.chat.asked.all()))
+        return str(out)
+
     def preview(self, text):
         return str(voice_actions.preview(self.state.speaker, text, self.lib.root / "ui" / "preview"))
 
@@ -126,6 +146,9 @@ def build(lib: Library, cfg: ServeConfig, runner: JobRunner, app_state) -> gr.Bl
                 tune = gr.Button("Fine-tune")
         with gr.Tab("Voice"):
             _voice_tab(lib, ins, msg, log_box)
+        with gr.Tab("What students ask", elem_id="lectern-asked-tab") as asked_tab:
+            shown = _asked_tab(ins)
+            asked_tab.select(g(ins.asked), [shown[1]], list(shown), **PRIVATE)
         add.click(g(ins.ingest), [urls, files, force], [msg, log_box], **PRIVATE)
         rerun.click(g(ins.rerun), [force], [msg, log_box], **PRIVATE)
         reindex.click(g(ins.reindex), None, [msg, log_box], **PRIVATE)
@@ -152,3 +175,49 @@ def _voice_tab(lib: Library, ins: Instructor, msg, log_box) -> None:
     find.click(g(ins.find_clips), [videos, rec, text], [chosen, msg], **PRIVATE)
     build_btn.click(g(ins.build_voice), [chosen], [msg, log_box], **PRIVATE)
     prev.click(g(ins.preview), [say], [out], **PRIVATE)
+
+
+def _asked_tab(ins: Instructor) -> tuple:
+    """The tab's (summary, lecture, plot), which selecting the tab refreshes."""
+    g = _guard
+    gr.Markdown("Questions asked in the student chat (never who asked): what the lectures did not "
+                "cover, answers students marked wrong, and where in each lecture answers cite most.")
+    refresh = gr.Button("Refresh", size="sm")
+    summary = gr.HTML("", elem_id="lectern-asked")
+    video = gr.Dropdown([], label="Lecture", elem_id="lectern-asked-video")
+    plot = gr.BarPlot(x="minute", y="answers citing it", title="Answers citing each minute",
+                      elem_id="lectern-asked-plot", height=260)
+    export = gr.DownloadButton("Export CSV", elem_id="lectern-asked-csv")
+    outs = [summary, video, plot]
+    refresh.click(g(ins.asked), [video], outs, **PRIVATE)
+    video.input(g(ins.asked), [video], outs, **PRIVATE)
+    export.click(g(ins.asked_csv), None, export, **PRIVATE)
+    return summary, video, plot
+
+
+def _minutes_frame(minutes, duration: float | None):
+    """Every minute of the lecture (those no answer cites at 0), so the plot is its timeline."""
+    import pandas as pd
+    counts = {m.minute: m.count for m in minutes}
+    last = max([*counts, int(duration // 60) if duration else 0])
+    return pd.DataFrame({"minute": list(range(last + 1)),
+                         "answers citing it": [counts.get(m, 0) for m in range(last + 1)]})
+
+
+def render_asked(rows) -> str:
+    import html
+
+    from study.asked import peaks
+    refused = [r for r in rows if r.refused]
+    wrong = [r for r in rows if r.rating == -1]
+
+    def items(rs):
+        return "".join(f"<li>{html.escape(r.question)}</li>" for r in rs[:30]) or "<li>none</li>"
+    top = "".join(f"<li>{html.escape(m.video_id)} {m.minute}:00 — cited {m.count}×: "
+                  f"{html.escape('; '.join(m.questions[:3]))}</li>" for m in peaks(rows, 5))
+    return (f'<p>{len(rows)} questions asked; {len(refused)} not covered by the lectures; '
+            f'{len(wrong)} answers marked wrong.</p>'
+            f'<h4>Not covered (refused)</h4><ul class="lectern-asked-refused">{items(refused)}</ul>'
+            f'<h4>Marked wrong</h4><ul class="lectern-asked-wrong">{items(wrong)}</ul>'
+            f'<h4>Most cited minutes</h4><ul>{top or "<li>none yet</li>"}</ul>')
+

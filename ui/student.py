@@ -23,9 +23,9 @@ PLAYER = """
 
 
 # Reads the page's "speak answers" switch into the submit: off, the server synthesizes nothing.
-SPEAK_SWITCH = """(q, b, c, s) => {
+SPEAK_SWITCH = """(q, b, c, s, l) => {
   const box = document.getElementById("lectern-autoplay");
-  return [q, b, c, box ? box.checked : s];
+  return [q, b, c, box ? box.checked : s, l];
 }"""
 
 
@@ -59,16 +59,19 @@ def build(lib: Library, cfg: ServeConfig, chat: Chat, voice_label: str) -> gr.Bl
                 speech = gr.HTML("", elem_id="lectern-speech-list")
         speak = gr.Checkbox(value=cfg.voice, visible=False)   # the page's switch, read on submit
         turn = gr.State("")
+        logged = gr.State({})   # answers' places in the chat -> their rows in the question log
         # The answer holds the slot only while its text is written (the queue shows the
         # others their place and an estimate); its speech follows in an event of its own.
-        question.submit(chat.respond, [question, bot, conversation, speak],
-                        [question, bot, speech, conversation, turn],
+        question.submit(chat.respond, [question, bot, conversation, speak, logged],
+                        [question, bot, speech, conversation, turn, logged],
                         concurrency_limit=cfg.concurrency, concurrency_id="answers",
                         show_progress="minimal", show_progress_on=[bot], api_name="ask",
                         js=SPEAK_SWITCH).then(
             chat.follow_speech, turn, speech, concurrency_limit=None, concurrency_id="speech",
             show_progress="hidden", api_visibility="private")
-        new.click(lambda: ([], None, ""), None, [bot, conversation, speech], api_visibility="private")
+        new.click(lambda: ([], None, "", {}), None, [bot, conversation, speech, logged],
+                  api_visibility="private")
+        bot.like(chat.rate, logged, None, api_visibility="private")
     return app
 
 

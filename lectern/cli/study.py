@@ -23,6 +23,14 @@ def add_arguments(sub) -> None:
                          '"explanation", "citation"}]} (a list of them for several videos)')
     qz.add_argument("--force", action="store_true", help="write the quiz again even if cached")
 
+    ins = sub.add_parser("insights", help="what students asked in the web app: refused questions, "
+                                          "answers marked wrong, the most cited minutes",
+                         description="Every question asked in the web app is logged in "
+                         "$LECTERN_HOME/asked.sqlite, with its answer, citations, whether it was "
+                         "refused, and the student's thumbs up or down; never who asked.")
+    ins.add_argument("--json", action="store_true", help="print JSON (with the whole timeline)")
+    ins.add_argument("--csv", metavar="FILE", help="write every logged question to FILE as CSV")
+
 
 def quiz(lib: Library, args: argparse.Namespace) -> int:
     from assistant.config import llm_config, load_config
@@ -56,3 +64,36 @@ def quiz(lib: Library, args: argparse.Namespace) -> int:
         print(json.dumps(out[0] if len(out) == 1 and len(args.videos) == 1 else out, indent=1,
                          ensure_ascii=False))
     return status
+
+
+def insights(lib: Library, args: argparse.Namespace) -> int:
+    from study.asked import Log, insights, peaks, to_csv
+
+    log = Log(lib.root)
+    try:
+        rows = log.all()
+    finally:
+        log.close()
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            f.write(to_csv(rows))
+    if args.json:
+        print(json.dumps(insights(rows), indent=1, ensure_ascii=False))
+        return 0
+    data = insights(rows)
+    print(f"{data['questions']} questions asked; {len(data['refused'])} not covered by the "
+          f"lectures; {len(data['marked_wrong'])} answers marked wrong, {data['marked_right']} right")
+    for title, key in (("Not covered (refused)", "refused"), ("Marked wrong", "marked_wrong")):
+        if data[key]:
+            print(f"\n{title}:")
+            for r in data[key][:20]:
+                print(f"  - {r['question']}")
+    top = peaks(rows, 5)
+    if top:
+        print("\nMost cited minutes (where students ask most):")
+        for m in top:
+            print(f"  {m.video_id} {m.minute}:00-{m.minute}:59  cited {m.count}x: "
+                  + "; ".join(m.questions[:3]))
+    if args.csv:
+        print(f"\n{len(rows)} questions written to {args.csv}")
+    return 0
