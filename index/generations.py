@@ -11,10 +11,10 @@ log), yet the web app must keep answering while `lectern ingest`, `index` or
 A writer (one at a time: `.<name>.writer` is flock-ed) copies the newest
 generation, updates the copy, optimises it and renames it into place:
 publishing is one rename. A reader opens a view of the newest generation, made
-of hard links to its files (no data copied; the files are not modified by
-reading, or replaced whole, which leaves the original; tests/test_index_generations.py
-checks it) and a write-ahead log of its own, the part the engine locks. Before each query a reader looks for a
-newer generation and switches to it. Generations older than the previous one
+of hard links to its files (no data copied; reading modifies no file, or
+replaces it whole, which leaves the original: tests/test_index_generations.py
+checks it) and an empty write-ahead log of its own, the part the engine locks.
+Before each query a reader looks for a newer generation and switches to it. Generations older than the previous one
 are deleted when a new one is published; views left by dead processes are
 deleted by whoever finds them. A killed writer leaves only a hidden folder,
 removed by the next writer. `<root>/<name>/` (before generations) counts as
@@ -68,7 +68,10 @@ def first(root: Path, name: str) -> Path:
 
 def make_view(root: Path, name: str, n: int, folder: Path) -> Path:
     """A private, openable view of a published generation: hard links to its segments, and
-    no write-ahead log (the engine starts an empty one: the segments already hold everything)."""
+    no write-ahead log: the engine starts an empty one, and the flushed segments hold every
+    point. Only a reader may go without the log: its operation numbers are what later writes
+    are numbered after, and an update numbered below a point's version is ignored (tried: a
+    writer without it kept the points it deleted)."""
     view = root / f".{name}@{n}.view-{os.getpid()}-{next(_views)}"
     shutil.rmtree(view, ignore_errors=True)
     try:
@@ -101,14 +104,12 @@ class Writer:
         current = newest(root, name)
         self.n = (current[0] if current else 0) + 1
         self.folder = root / f".{name}@{self.n}.building"
-        if current:   # a real copy, as the writer changes files; the segments hold every point
-            shutil.copytree(current[1], self.folder, ignore=shutil.ignore_patterns("wal"))
+        if current:   # a real copy, log included, as the writer changes files
+            shutil.copytree(current[1], self.folder)
 
     def publish(self) -> Path:
-        """Call with the shard flushed and closed: its segments then hold every point, and
-        the write-ahead log (tens of MB at 30k passages) is dropped, as no reader replays it."""
+        """Call with the shard flushed and closed."""
         final = self.root / f"{self.name}@{self.n}"
-        shutil.rmtree(self.folder / "wal", ignore_errors=True)
         self.folder.rename(final)
         log.info("index: published generation %d of %s", self.n, self.name)
         self._release()

@@ -72,7 +72,8 @@ def store_path(lib: Library, cfg: IndexConfig) -> Path:
 def open_index(lib: Library, cfg: IndexConfig | None = None) -> Index:
     cfg = cfg or load_config(lib)
     url = qdrant_url(cfg)
-    store = open_store(url, store_path(lib, cfg), cfg.engine)
+    store = open_store(url, store_path(lib, cfg), cfg.engine,
+                       (cfg.hnsw_m, cfg.hnsw_ef_construct, cfg.hnsw_ef))
     emb = embedder(cfg.embedding_model, cfg.device)
     collection = f"{cfg.collection_prefix}_{emb.version}"
     store.ensure_collection(collection, emb.dim)

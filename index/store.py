@@ -207,15 +207,19 @@ _open: dict[str, Store] = {}
 _lock = threading.Lock()
 
 
-def open_store(url: str = "", path: Path | None = None, engine: str = "qdrant-local"):
+def open_store(url: str = "", path: Path | None = None, engine: str = "qdrant-local",
+               hnsw: tuple[int, int, int] | None = None):
     """One store per location and process (an embedded engine locks its folder): a Qdrant
-    server at `url`, else qdrant-edge ("edge") or qdrant-client's local mode at `path`."""
+    server at `url`, else qdrant-edge ("edge") or qdrant-client's local mode at `path`.
+    `hnsw`: qdrant-edge's (m, ef_construct, ef), from the index config."""
     key = url or f"{engine}:{Path(path).resolve()}"
     with _lock:
         if key not in _open:
             if not url and engine == "edge":
                 from .edge_store import EdgeStore
-                _open[key] = EdgeStore(Path(path))
+                m, efc, ef = hnsw or (None, None, None)
+                _open[key] = EdgeStore(Path(path), **{k: v for k, v in (
+                    ("hnsw_m", m), ("ef_construct", efc), ("hnsw_ef", ef)) if v})
             else:
                 _open[key] = Store(url, path)
         return _open[key]
