@@ -18,7 +18,7 @@ import gradio as gr
 from lectern.config import ConfigError
 from lectern.library import Library, LibraryBusy
 
-from . import actions, voice_actions
+from . import actions, render, voice_actions
 from .config import USER, ServeConfig
 from .jobs import JobBusy, JobRunner
 
@@ -103,7 +103,7 @@ class Instructor:
 
     # --- what students ask (study/asked.py) -------------------------------------------
     def asked(self, video_id):
-        from study.asked import timeline
+        from study.asked import peaks, timeline
         rows = self.state.chat.asked.all()
         minutes = timeline(rows)
         choices = sorted(minutes)
@@ -111,7 +111,7 @@ class Instructor:
         rec = self.lib.catalog.video(vid) if vid else None
         frame = _minutes_frame(minutes.get(vid, []), rec.duration if rec else None)
         top = int(frame["answers citing it"].max()) if len(frame) else 0
-        return (render_asked(rows), gr.Dropdown(choices=choices, value=vid),
+        return (render.asked(rows, peaks(rows, 5)), gr.Dropdown(choices=choices, value=vid),
                 gr.BarPlot(frame, y_lim=[0, top + 1]))
 
     def asked_csv(self):
@@ -202,22 +202,3 @@ def _minutes_frame(minutes, duration: float | None):
     last = max([*counts, int(duration // 60) if duration else 0])
     return pd.DataFrame({"minute": list(range(last + 1)),
                          "answers citing it": [counts.get(m, 0) for m in range(last + 1)]})
-
-
-def render_asked(rows) -> str:
-    import html
-
-    from study.asked import peaks
-    refused = [r for r in rows if r.refused]
-    wrong = [r for r in rows if r.rating == -1]
-
-    def items(rs):
-        return "".join(f"<li>{html.escape(r.question)}</li>" for r in rs[:30]) or "<li>none</li>"
-    top = "".join(f"<li>{html.escape(m.video_id)} {m.minute}:00 — cited {m.count}×: "
-                  f"{html.escape('; '.join(m.questions[:3]))}</li>" for m in peaks(rows, 5))
-    return (f'<p>{len(rows)} questions asked; {len(refused)} not covered by the lectures; '
-            f'{len(wrong)} answers marked wrong.</p>'
-            f'<h4>Not covered (refused)</h4><ul class="lectern-asked-refused">{items(refused)}</ul>'
-            f'<h4>Marked wrong</h4><ul class="lectern-asked-wrong">{items(wrong)}</ul>'
-            f'<h4>Most cited minutes</h4><ul>{top or "<li>none yet</li>"}</ul>')
-

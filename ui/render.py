@@ -146,3 +146,20 @@ def quiz(p: Playable, items, note: str = "") -> str:
             f'The answer is <b>{html.escape(item.answer)}</b>. {watch}'
             f'<div class="lectern-note">{html.escape(item.explanation)}</div></div></div>')
     return f'<div class="lectern-quiz">{"".join(out)}</div>'
+
+
+def asked(rows, top) -> str:
+    """The instructor's view of the question log: refused, marked wrong, the most cited minutes."""
+    refused = [r for r in rows if r.refused]
+    wrong = [r for r in rows if r.rating == -1]
+
+    def items(rs):
+        return "".join(f"<li>{html.escape(r.question)}</li>" for r in rs[:30]) or "<li>none</li>"
+    cited = "".join(f"<li>{html.escape(m.video_id)} {m.minute}:00 — cited {m.count}×: "
+                    f"{html.escape('; '.join(m.questions[:3]))}</li>" for m in top)
+    return (f'<p>{len(rows)} questions asked; {len(refused)} not covered by the lectures; '
+            f'{len(wrong)} answers marked wrong.</p>'
+            f'<h4>Not covered (refused)</h4><ul class="lectern-asked-refused">{items(refused)}</ul>'
+            f'<h4>Marked wrong</h4><ul class="lectern-asked-wrong">{items(wrong)}</ul>'
+            f'<h4>Most cited minutes</h4><ul>{cited or "<li>none yet</li>"}</ul>')
+
