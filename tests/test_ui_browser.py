@@ -334,7 +334,7 @@ def test_instructor_api_refuses_without_credentials(server, page):
     for path in ("/config", "/gradio_api/info", "/gradio_api/openapi.json"):
         code, body = http(base + path)
         assert code == 401, (path, code, body[:200])
-    for fn_index in range(12):  # every instructor handler, by index, through the queue
+    for fn_index in range(20):  # every instructor handler (16 now), by index, through the queue
         code, body = http(base + "/gradio_api/queue/join", "POST",
                           {"data": [], "fn_index": fn_index, "session_hash": "intruder"})
         assert code == 401, (fn_index, code, body[:200])
@@ -342,11 +342,12 @@ def test_instructor_api_refuses_without_credentials(server, page):
     assert code == 401
     code, _ = http(base + "/gradio_api/call/poll", "POST", {"data": []})
     assert code == 401
-    # The student app's API has only read-only endpoints: none of the instructor's.
+    # The student app's API has only the students' endpoints: none of the instructor's (a quiz
+    # reads its lecture's cache, or writes it once).
     code, body = http(server.url + "/gradio_api/info")
     assert code == 200
     named = set(json.loads(body)["named_endpoints"])
-    assert named == {"/ask", "/lecture", "/transcript"}, named
+    assert named == {"/ask", "/lecture", "/transcript", "/quiz"}, named
     # Media: only a catalogued video's own file; no path tricks.
     assert http(server.url + "/media/L01")[0] == 200
     for bad in ("/media/..%2Fcatalog.sqlite", "/media/L01%2F..%2F..%2Fcatalog.sqlite",
