@@ -83,3 +83,20 @@ def test_cli_prints_the_quiz_as_json_and_refuses_an_unknown_video(corpus_lib):
     bad = lectern("quiz", "L99", home=corpus_lib.root)
     assert bad.returncode == 1 and bad.stderr.strip() == \
         f"lectern: no video 'L99' in {corpus_lib.root} (see `lectern status`)"
+
+
+@needs_corpus
+def test_the_study_guide_names_key_terms_at_the_moment_the_lecture_first_says_them(corpus_lib, tmp_path):
+    from study.guide import key_terms
+
+    t = Transcript.load(corpus_lib.path("L02", TRANSCRIPT))
+    found = key_terms(t)
+    assert 5 <= len(found) <= 12 and [k.first for k in found] == sorted(k.first for k in found)
+    for k in found:
+        first = next(s for s in t.segments if k.text in s.text)   # said there, and not before
+        assert first.start == k.first and k.mentions >= 2, k
+    out = tmp_path / "guide.md"
+    proc = lectern("guide", "L02", "-o", str(out), home=corpus_lib.root, check=True)
+    text = out.read_text()
+    assert text.startswith("# Bringing PyTorch models to microcontrollers") and "## Key terms" in text
+    assert f"**{found[0].text}**: first at [" in text and "written to" in proc.stdout

@@ -248,6 +248,12 @@ def test_quiz_me_a_wrong_answer_shows_the_chip_that_plays_the_moment(server, pag
     page.locator("#lectern-lecture input").click()
     page.get_by_role("option", name="Bringing PyTorch models to microcontrollers").first.click()
     page.locator("#lectern-lecture-info").get_by_text("Bringing PyTorch models").first.wait_for()
+    # the study guide: key terms as chips, and the guide as a Markdown download
+    assert page.locator("#lectern-lecture-info a.lectern-term").count() >= 5
+    with page.expect_download() as download:
+        page.locator("#lectern-guide").click()
+    guide = Path(download.value.path()).read_text()
+    assert "## Key terms" in guide and guide.startswith("# Bringing PyTorch models")
     page.locator("#lectern-quiz-me").click()
     page.locator("#lectern-quiz .lectern-quiz-item").first.wait_for(timeout=300_000)
     item = page.locator("#lectern-quiz .lectern-quiz-item").filter(

@@ -58,8 +58,27 @@ def details(lib: Library, video_id: str) -> str:
         chapters = [(c.title, c.start) for c in info.chapters]
     if summary is None and not note:
         note = "No summary yet."
+    transcript, _ = _load(Transcript.load, lib.path(video_id, TRANSCRIPT))
+    from study.guide import key_terms
+    found = [(k.text, k.first) for k in key_terms(transcript)] if transcript else []
     return render.lecture(p, rec.duration, summary.summary if summary else "",
-                          list(summary.points) if summary else [], chapters, note)
+                          list(summary.points) if summary else [], chapters, note, found)
+
+
+def guide_file(lib: Library, video_id: str) -> str | None:
+    """The lecture's study guide as a Markdown file to download (None: no lecture picked)."""
+    from study.guide import GuideError, for_video
+
+    if not video_id or lib.catalog.video(video_id) is None:
+        return None
+    try:
+        text, _ = for_video(lib, video_id)
+    except GuideError:
+        return None
+    out = lib.root / "ui" / "guides" / f"{video_id}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    return str(out)
 
 
 def search(lib: Library, video_id: str, query: str) -> str:

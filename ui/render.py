@@ -89,7 +89,8 @@ def speech_queue(turn: str, parts: list[str], all_url: str | None, label: str,
 
 
 def lecture(p: Playable, duration: float | None, summary: str, points: list[str],
-            chapters: list[tuple[str, float]], note: str = "") -> str:
+            chapters: list[tuple[str, float]], note: str = "",
+            terms: list[tuple[str, float]] | None = None) -> str:
     parts = [f"<h3>{html.escape(p.title)}</h3>",
              (f'<div class="lectern-meta">{html.escape(p.video_id)} · {clock(duration)} · '
               f'{chip(p, 0.0, "▶ play from the start")}</div>')]
@@ -102,6 +103,10 @@ def lecture(p: Playable, duration: float | None, summary: str, points: list[str]
         parts.append("<h4>Chapters</h4><ol class='lectern-chapters'>" + "".join(
             f"<li>{chip(p, start, f'{clock(start)} {title}', 'lectern-chapter')}</li>"
             for title, start in chapters) + "</ol>")
+    if terms:
+        parts.append("<h4>Key terms</h4><div class='lectern-terms'>" + "".join(
+            chip(p, start, f"{text} · {clock(start)}", "lectern-term") for text, start in terms)
+            + "</div>")
     if note:
         parts.append(f'<div class="lectern-note">{html.escape(note)}</div>')
     return "\n".join(parts)

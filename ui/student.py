@@ -94,7 +94,10 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
     with gr.Row():
         with gr.Column(scale=2):
             pick = gr.Dropdown(choices=choices(), label="Lecture", elem_id="lectern-lecture")
-            quiz_me = gr.Button("Quiz me", size="sm", elem_id="lectern-quiz-me")
+            with gr.Row():
+                quiz_me = gr.Button("Quiz me", size="sm", elem_id="lectern-quiz-me")
+                guide = gr.DownloadButton("Study guide (Markdown)", size="sm",
+                                          elem_id="lectern-guide")
             quiz = gr.HTML("", elem_id="lectern-quiz")
             info = gr.HTML("", elem_id="lectern-lecture-info")
         with gr.Column(scale=3):
@@ -111,5 +114,7 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
                   concurrency_limit=cfg.concurrency, concurrency_id="answers",
                   show_progress="minimal")
     pick.change(lambda v: "", pick, quiz, api_visibility="private")
+    # the guide's file is made when a lecture is picked, so the button downloads it at once
+    pick.change(lambda v: lectures.guide_file(lib, v), pick, guide, api_visibility="private")
     # new lectures appear without restarting the server
     pick.focus(lambda: gr.Dropdown(choices=choices()), None, pick, api_visibility="private")

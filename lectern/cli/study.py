@@ -23,6 +23,11 @@ def add_arguments(sub) -> None:
                          '"explanation", "citation"}]} (a list of them for several videos)')
     qz.add_argument("--force", action="store_true", help="write the quiz again even if cached")
 
+    gd = sub.add_parser("guide", help="a lecture's study guide as Markdown: summary, points, "
+                                      "chapters, key terms with the moment each is first said")
+    gd.add_argument("video", metavar="VIDEO", help="a video id (see `lectern status`)")
+    gd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE (default: print it)")
+
     ins = sub.add_parser("insights", help="what students asked in the web app: refused questions, "
                                           "answers marked wrong, the most cited minutes",
                          description="Every question asked in the web app is logged in "
@@ -97,3 +102,21 @@ def insights(lib: Library, args: argparse.Namespace) -> int:
     if args.csv:
         print(f"\n{len(rows)} questions written to {args.csv}")
     return 0
+
+
+def guide(lib: Library, args: argparse.Namespace) -> int:
+    from study.guide import GuideError, for_video
+
+    try:
+        text, found = for_video(lib, args.video)
+    except GuideError as e:
+        print(f"lectern: {e}", file=sys.stderr)
+        return 1
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text)
+        print(f"study guide of {args.video} ({len(found)} key terms) written to {args.output}")
+    else:
+        print(text)
+    return 0
+
