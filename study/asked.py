@@ -101,7 +101,7 @@ def timeline(rows: list[Asked]) -> dict[str, list[Minute]]:
     for r in rows:
         if r.refused:
             continue
-        for vid, start, _ in {(v, s, e) for v, s, e in r.citations}:
+        for vid, start, _ in set(r.citations):   # one answer citing a moment twice counts once
             counts[(vid, int(start // 60))][r.question] += 1
     out: dict[str, list[Minute]] = defaultdict(list)
     for (vid, minute), qs in sorted(counts.items()):

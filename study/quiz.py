@@ -251,8 +251,8 @@ def answer_back(llm: LLM, passage: Chunk, question: str) -> str:
 
 
 def check(question: str, answer: str, passage: Chunk, sentence: Sentence,
-          choices: tuple[str, ...], answered: str | None = None) -> str:
-    """Why the item cannot be shown ("" when it can). `answered`: what the model answers to it."""
+          choices: tuple[str, ...]) -> str:
+    """Why the item cannot be shown ("" when it can), by its words alone."""
     words = question.split()
     cloze = question.startswith(CLOZE)
     if not cloze and (not question.endswith("?") or "__" in question or "missing" in question.lower()):
@@ -266,7 +266,8 @@ def check(question: str, answer: str, passage: Chunk, sentence: Sentence,
         return "the sentence says too little around the blank"
     if len(shared) < 2:   # "What would you use to do it?": answerable only with the sentence
         return "the question does not say what it is about"
-    if not all(grounding.Evidence([sentence.text]).holds(w) for w in grounding.normalized_words(answer)):
+    said = grounding.Evidence([sentence.text])
+    if not all(said.holds(w) for w in grounding.normalized_words(answer)):
         return "the answer is not in the cited sentence"
     verdict = grounding.check(question, [passage.text])
     if not verdict.supported:
@@ -274,7 +275,12 @@ def check(question: str, answer: str, passage: Chunk, sentence: Sentence,
     held = grounding.Evidence([passage.text])
     if any(all(held.holds(w) for w in grounding.normalized_words(c)) for c in choices if c != answer):
         return "a wrong choice is in the passage"
-    if answered is not None and not _stems(answer) <= _stems(answered):
+    return ""
+
+
+def answered_as(answer: str, answered: str) -> str:
+    """Why the model's own answer (answer_back) fails the item ("" when it is the answer)."""
+    if not _stems(answer) <= _stems(answered):
         return f"answered from the passage as {answered.strip()[:40]!r}"
     return ""
 
@@ -283,8 +289,7 @@ def make(t: Transcript, info: SourceInfo, folder: Path, llm: LLM, embedder: Embe
          n: int = 5, seed: int = 0) -> Quiz:
     """A quiz of up to n checked items over one lecture."""
     chunks = [c for c in passages(t, info.title, *PASSAGE_S, 0.0) if c.kind == PASSAGE]
-    pool = [x for c in chunks for x in terms(c.text)]
-    pool = list(dict.fromkeys(pool))
+    pool = list(dict.fromkeys(x for c in chunks for x in terms(c.text)))
     pool_vecs = embedder.encode_cached(pool) if pool else np.zeros((0, embedder.dim))
     rng = np.random.default_rng(int(hashlib.sha256(f"{t.video_id}/{seed}".encode()).hexdigest()[:8], 16))
     quiz = Quiz(t.video_id)
@@ -319,8 +324,7 @@ def _item(llm, pick: _Pick, pool, pool_vecs, embedder, rng, info: SourceInfo, fo
     if not why and question.lower() in asked:
         why = "a duplicate"
     if not why:   # the costlier check last
-        why = check(question, pick.answer, pick.passage, pick.sentence, choices,
-                    answer_back(llm, pick.passage, question))
+        why = answered_as(pick.answer, answer_back(llm, pick.passage, question))
     if why:
         quiz.dropped.append(Dropped(question, pick.answer, why))
         log.info("%s: quiz item dropped (%s): %r -> %r", quiz.video_id, why, question, pick.answer)
