@@ -298,10 +298,6 @@ class EdgeStore:
                 self.qe.Filter(must=[self._match("video_id", ids)])))
             shard.flush()
 
-    def optimize(self, collection: str) -> None:
-        """Build the HNSW graph and merge segments now (commit does it too)."""
-        self._writable(collection).optimize()
-
     def close(self) -> None:
         """Close every view (and delete it) and drop unpublished writes."""
         with self._lock:
