@@ -80,6 +80,16 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class Hint:
+    """Why an answer is a hint: the question is an assignment's task (study/hints.py)."""
+
+    assignment: str                  # its title
+    task: str                        # the task the question matched
+    similarity: float                # of question and task
+    concepts: tuple[str, ...]        # what the task needs, each cited where a lecture teaches it
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     query: str                   # the standalone query retrieval used
@@ -95,6 +105,7 @@ class Answer:
     # Refused: the closest moments of the lectures, each with its best sentence as quote.
     related: tuple[Citation, ...] = ()
     checks: tuple[SentenceCheck, ...] = ()   # what grounding did with each sentence written
+    hint: Hint | None = None         # an assignment's task: concepts and moments, no solution
 
 
 @dataclass(frozen=True)

@@ -301,6 +301,70 @@ def test_the_instructor_sees_the_refused_question_just_asked_and_the_citation_ti
     shot(page, "instructor-what-students-ask")
 
 
+def _instructor(page, server, tab: str) -> None:
+    """The instructor page at `tab`, logging in unless this browser already did."""
+    page.goto(server.url + "/instructor/", wait_until="load")
+    page.locator("#lectern-ingest, input[type='password']").first.wait_for()
+    if page.locator("input[type='password']").count():
+        page.locator("input[type='text']").first.fill("instructor")
+        page.locator("input[type='password']").fill(PASSWORD)
+        page.get_by_role("button", name="Login").click()
+    page.locator("#lectern-ingest").wait_for()
+    page.get_by_role("tab", name=tab).click()
+
+
+def _ask(page, server, question: str) -> str:
+    _open_student(page, server)
+    before = page.locator("#lectern-chat [data-testid='bot']").count()
+    box = page.locator("#lectern-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(   # the answer's chips (or its refusal) are the end of it
+        f"document.querySelectorAll('#lectern-chat [data-testid=\"bot\"]').length > {before} &&"
+        " (document.querySelector('#lectern-chat a.lectern-cite') ||"
+        "  /cover/.test([...document.querySelectorAll('#lectern-chat [data-testid=\"bot\"]')].pop()"
+        "  .innerText))", timeout=300_000)
+    return page.locator("#lectern-chat [data-testid='bot']").last.inner_text()
+
+
+@needs_corpus
+def test_a_question_that_is_an_assignment_task_gets_a_hint_with_chips_and_no_solution(server, page):
+    """The instructor registers an assignment in the panel; a student asking one of its tasks gets
+    the concepts it needs with chips that play where the lectures teach them, and no solution;
+    with hint mode switched off the same question is answered like any other."""
+    title, text = (REPO / "tests" / "data" / "assignment.md").read_text().split("\n", 1)
+    _instructor(page, server, "Assignments")
+    page.locator("#lectern-asg-title input, #lectern-asg-title textarea").first.fill(title.lstrip("# "))
+    page.locator("#lectern-asg-text textarea").fill(text)
+    page.locator("#lectern-asg-add").click()
+    page.locator("#lectern-asg-note").get_by_text("5 task(s), hint mode on").wait_for()
+    page.locator("#lectern-asg-list").get_by_text("Serving speech models on a budget").wait_for()
+    shot(page, "instructor-assignment-registered")
+
+    q = ("How can quantization and double buffering help my keyword spotting model meet its "
+         "latency budget on the RISC-V microcontroller?")
+    answer = _ask(page, server, q)
+    assert "instead of a solution" in answer and "double buffering" in answer, answer
+    assert not re.search(r"\d", re.sub(r"\[\d+\]|Assignment 3|RISC-V|\d+:\d\d", "", answer)), answer
+    chips = page.locator("#lectern-chat a.lectern-cite")
+    assert chips.count() >= 3
+    chip = chips.last
+    cited = float(chip.get_attribute("href").split("t=")[1].split("&")[0])
+    chip.click()
+    page.wait_for_function("window.lecternSeek !== undefined")
+    seek = page.evaluate("window.lecternSeek")
+    assert abs(seek["landed"] - cited) <= 2.0, seek
+    shot(page, "student-assignment-hint")
+
+    _instructor(page, server, "Assignments")
+    box = page.locator("#lectern-asg-hints input[type='checkbox']").first
+    box.wait_for()
+    box.uncheck()
+    page.locator("#lectern-asg-note").get_by_text("hint mode on for 0 assignment(s)").wait_for()
+    answer = _ask(page, server, q)
+    assert "instead of a solution" not in answer, answer
+
+
 @needs_corpus
 def test_instructor_page_needs_login(server, page):
     page.goto(server.url + "/instructor/", wait_until="load")
@@ -340,7 +404,7 @@ def test_instructor_api_refuses_without_credentials(server, page):
     for path in ("/config", "/gradio_api/info", "/gradio_api/openapi.json"):
         code, body = http(base + path)
         assert code == 401, (path, code, body[:200])
-    for fn_index in range(20):  # every instructor handler (16 now), by index, through the queue
+    for fn_index in range(30):  # every instructor handler (20 now), by index, through the queue
         code, body = http(base + "/gradio_api/queue/join", "POST",
                           {"data": [], "fn_index": fn_index, "session_hash": "intruder"})
         assert code == 401, (fn_index, code, body[:200])

@@ -30,6 +30,7 @@ class Answers:
     def __init__(self, lib: Library):
         self.lib = lib
         self._assistant = None
+        self._hints = None
         self._lock = threading.Lock()
 
     def _open(self):
@@ -38,8 +39,10 @@ class Answers:
         from index.store import StoreError
         if self._assistant is None:
             try:
+                from study.hints import Hints
                 self._assistant = Assistant.open(self.lib)
                 self._assistant.warm()
+                self._hints = Hints(self.lib)   # assignments' tasks get hints, not answers
             except (AssistantError, EmbeddingError, StoreError) as e:
                 raise AnswerUnavailable(str(e)) from None
         return self._assistant
@@ -55,7 +58,7 @@ class Answers:
         with self._lock:
             assistant = self._open()
             try:
-                for ev in assistant.stream(question, conversation):
+                for ev in self._hints.stream(assistant, question, conversation):
                     if isinstance(ev, Token):
                         yield Delta(ev.text)
                     elif isinstance(ev, Answer):

@@ -17,6 +17,7 @@ import gradio as gr
 
 from lectern.config import ConfigError
 from lectern.library import Library, LibraryBusy
+from study.assignments import AssignmentError, Assignments, read_file
 
 from . import actions, render, voice_actions
 from .config import USER, ServeConfig
@@ -48,7 +49,7 @@ def _guard(fn):
         except NotAuthorized as e:
             log.warning("refused an instructor action without login")
             raise gr.Error(str(e)) from None
-        except (actions.ActionError, JobBusy, LibraryBusy, ConfigError) as e:
+        except (actions.ActionError, JobBusy, LibraryBusy, ConfigError, AssignmentError) as e:
             # duration=None: the message stays until closed, an instructor may look away
             raise gr.Error(str(e), duration=None) from None
     # gradio reads the signature and type hints to decide what to pass: the
@@ -66,6 +67,7 @@ class Instructor:
     def __init__(self, lib: Library, cfg: ServeConfig, runner: JobRunner, app_state):
         self.lib, self.cfg, self.runner, self.state = lib, cfg, runner, app_state
         self.clips = voice_actions.VoiceClips(lib)
+        self.assignments = Assignments(lib.root)
 
     def table(self):
         return [[r.video_id, r.title, r.duration, r.stages, r.error]
@@ -121,6 +123,38 @@ class Instructor:
         out.write_text(to_csv(self.state.chat.asked.all()))
         return str(out)
 
+    # --- assignments in hint mode (study/hints.py) --------------------------------------
+    def assignments_tab(self):
+        return self.assignment_views("")
+
+    def assignment_views(self, note: str):
+        """(message, hint-mode checkboxes, remove dropdown, list) for the current assignments."""
+        rows = self.assignments.all()
+        choices = [(a.title, a.id) for a in rows]
+        return (note, gr.CheckboxGroup(choices=choices, value=[a.id for a in rows if a.hints]),
+                gr.Dropdown(choices=choices, value=None), render.assignments(rows))
+
+    def add_assignment(self, title, text, file):
+        if file:
+            got_title, text = read_file(Path(file))
+            title = (title or "").strip() or got_title
+        a = self.assignments.add(title, text)
+        return self.assignment_views(f"assignment {a.title!r} registered: {len(a.tasks())} "
+                                     f"task(s), hint mode {'on' if a.hints else 'off'}")
+
+    def set_hint_mode(self, on_ids):
+        on = set(on_ids or [])
+        for a in self.assignments.all():
+            if a.hints != (a.id in on):
+                self.assignments.set_hints(a.id, a.id in on)
+        return self.assignment_views(f"hint mode on for {len(on)} assignment(s)")
+
+    def remove_assignment(self, assignment_id):
+        if not assignment_id:
+            raise AssignmentError("choose an assignment to remove")
+        self.assignments.remove(assignment_id)
+        return self.assignment_views(f"assignment {assignment_id} removed")
+
     def preview(self, text):
         return str(voice_actions.preview(self.state.speaker, text, self.lib.root / "ui" / "preview"))
 
@@ -146,6 +180,9 @@ def build(lib: Library, cfg: ServeConfig, runner: JobRunner, app_state) -> gr.Bl
                 tune = gr.Button("Fine-tune")
         with gr.Tab("Voice"):
             _voice_tab(lib, ins, msg, log_box)
+        with gr.Tab("Assignments", elem_id="lectern-assignments-tab") as asg_tab:
+            asg = _assignments_tab(ins)
+            asg_tab.select(g(ins.assignments_tab), None, list(asg), **PRIVATE)
         with gr.Tab("What students ask", elem_id="lectern-asked-tab") as asked_tab:
             shown = _asked_tab(ins)
             asked_tab.select(g(ins.asked), [shown[1]], list(shown), **PRIVATE)
@@ -175,6 +212,31 @@ def _voice_tab(lib: Library, ins: Instructor, msg, log_box) -> None:
     find.click(g(ins.find_clips), [videos, rec, text], [chosen, msg], **PRIVATE)
     build_btn.click(g(ins.build_voice), [chosen], [msg, log_box], **PRIVATE)
     prev.click(g(ins.preview), [say], [out], **PRIVATE)
+
+
+def _assignments_tab(ins: Instructor) -> tuple:
+    """The tab's (message, hint-mode switches, remove choice, list), which selecting it refreshes."""
+    g = _guard
+    gr.Markdown("Assignments in hint mode: a student question that is one of their tasks gets the "
+                "concepts it needs, each with the lecture moment that teaches it, never a solution "
+                "(the language model does not write it). A heading, paragraph or numbered item "
+                "is one task.")
+    with gr.Row():
+        title = gr.Textbox(label="Title", elem_id="lectern-asg-title")
+        upload = gr.File(label="Or a .txt / .md file", type="filepath", file_types=[".txt", ".md"])
+    text = gr.Textbox(label="Text", lines=8, elem_id="lectern-asg-text")
+    add = gr.Button("Add assignment", variant="primary", elem_id="lectern-asg-add")
+    note = gr.Markdown("", elem_id="lectern-asg-note")
+    switches = gr.CheckboxGroup([], label="Hint mode on for", elem_id="lectern-asg-hints")
+    listed = gr.HTML("", elem_id="lectern-asg-list")
+    with gr.Row():
+        which = gr.Dropdown([], label="Remove an assignment", elem_id="lectern-asg-which")
+        remove = gr.Button("Remove", size="sm", elem_id="lectern-asg-remove")
+    outs = [note, switches, which, listed]
+    add.click(g(ins.add_assignment), [title, text, upload], outs, **PRIVATE)
+    switches.input(g(ins.set_hint_mode), [switches], outs, **PRIVATE)
+    remove.click(g(ins.remove_assignment), [which], outs, **PRIVATE)
+    return tuple(outs)
 
 
 def _asked_tab(ins: Instructor) -> tuple:

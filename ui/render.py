@@ -168,3 +168,16 @@ def asked(rows, top) -> str:
             f'<h4>Marked wrong</h4><ul class="lectern-asked-wrong">{items(wrong)}</ul>'
             f'<h4>Most cited minutes</h4><ul>{cited or "<li>none yet</li>"}</ul>')
 
+
+
+def assignments(rows) -> str:
+    """The registered assignments, each with its tasks (what questions are matched against)."""
+    if not rows:
+        return '<div class="lectern-note">No assignments yet.</div>'
+    out = []
+    for a in rows:
+        tasks = "".join(f"<li>{html.escape(t)}</li>" for t in a.tasks())
+        mode = "hint mode on" if a.hints else "hint mode off: answered like any question"
+        out.append(f'<details class="lectern-assignment"><summary>{html.escape(a.title)} '
+                   f'({html.escape(mode)})</summary><ol>{tasks}</ol></details>')
+    return "".join(out)

@@ -190,7 +190,8 @@ def _dispatch(lib: Library, args: argparse.Namespace) -> int:
     handlers = {"ingest": ingest.ingest, "status": lambda lib, a: ingest.status(lib, a.json),
                 "index": ask.index, "ask": ask.ask, "eval": ask.evaluate,
                 "say": voice.say, "serve": serve.serve, "finetune": finetune.finetune,
-                "quiz": study.quiz, "insights": study.insights, "guide": study.guide}
+                "quiz": study.quiz, "insights": study.insights, "guide": study.guide,
+                "assignment": study.assignment}
     return handlers[args.command](lib, args)
 
 

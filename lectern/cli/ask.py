@@ -98,7 +98,10 @@ def _answer_json(a) -> dict:
     return {"answer": a.text, "refused": a.refused, "truncated": a.truncated,
             "citations": [_citation_json(c) for c in a.citations],
             "related": [_citation_json(c) for c in a.related],
-            "timings": {k: v for k, v in a.timings.__dict__.items()}}
+            "timings": {k: v for k, v in a.timings.__dict__.items()},
+            "hint": None if a.hint is None else {
+                "assignment": a.hint.assignment, "task": a.hint.task,
+                "similarity": round(a.hint.similarity, 3), "concepts": list(a.hint.concepts)}}
 
 
 def _print_citation(c, label: str) -> None:
@@ -107,10 +110,10 @@ def _print_citation(c, label: str) -> None:
         print(f"      \u201c{c.quote}\u201d")
 
 
-def _one_question(assistant, question: str, conversation, videos, as_json: bool):
+def _one_question(assistant, hints, question: str, conversation, videos, as_json: bool):
     from assistant.answer import Answer, Token
     answer = None
-    for ev in assistant.stream(question, conversation, videos or None):
+    for ev in hints.stream(assistant, question, conversation, videos or None):
         if isinstance(ev, Token):
             if not as_json:
                 print(ev.text, end="", flush=True)
@@ -133,6 +136,7 @@ def _one_question(assistant, question: str, conversation, videos, as_json: bool)
 
 def ask(lib: Library, args: argparse.Namespace) -> int:
     from assistant.answer import Conversation, QuestionError, check_question
+    from study.hints import Hints
     if args.question is not None:
         try:   # before the models load: a usage error costs nothing
             check_question(args.question)
@@ -141,8 +145,9 @@ def ask(lib: Library, args: argparse.Namespace) -> int:
             return 2
     with _one_line() as status:
         assistant = _open_assistant(lib)
+        hints = Hints(lib)   # a question that is an assignment's task gets a hint
         if args.question is not None:
-            _one_question(assistant, args.question, None, args.video, args.json)
+            _one_question(assistant, hints, args.question, None, args.video, args.json)
             return 0
         conversation = Conversation()
         interactive = sys.stdin.isatty()
@@ -155,7 +160,7 @@ def ask(lib: Library, args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             try:
-                conversation.add(_one_question(assistant, line.strip(), conversation,
+                conversation.add(_one_question(assistant, hints, line.strip(), conversation,
                                                args.video, args.json))
             except QuestionError as e:   # one bad line of many: say so, go on
                 print(f"lectern ask: {e}", file=sys.stderr)

@@ -36,6 +36,27 @@ def add_arguments(sub) -> None:
     ins.add_argument("--json", action="store_true", help="print JSON (with the whole timeline)")
     ins.add_argument("--csv", metavar="FILE", help="write every logged question to FILE as CSV")
 
+    asg = sub.add_parser("assignment", help="assignments for hint mode: a student asking one of "
+                                            "their tasks gets concepts and lecture moments, not "
+                                            "a solution",
+                         description="Registered assignments are matched against every question "
+                         "(lectern ask and the web app). A question that is one of their tasks is "
+                         "answered with the concepts it needs, each cited at the lecture moment "
+                         "that teaches it; the language model does not write it.")
+    acts = asg.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = acts.add_parser("add", help="register an assignment (hints on); the same title again "
+                                      "replaces its text")
+    add.add_argument("file", nargs="?", metavar="FILE", help="a .txt or .md file (its first "
+                     "heading is the title)")
+    add.add_argument("--title", help="the title (default: the file's first heading)")
+    add.add_argument("--text", help="the assignment's text, instead of a file")
+    acts.add_parser("list", help="the assignments, their ids and whether hints are on")
+    sw = acts.add_parser("hints", help="turn hint mode on or off for one assignment")
+    sw.add_argument("id", metavar="ID", help="an id from `lectern assignment list`")
+    sw.add_argument("state", choices=["on", "off"])
+    rm = acts.add_parser("remove", help="remove an assignment")
+    rm.add_argument("id", metavar="ID")
+
 
 def quiz(lib: Library, args: argparse.Namespace) -> int:
     from assistant.config import llm_config, load_config
@@ -120,3 +141,32 @@ def guide(lib: Library, args: argparse.Namespace) -> int:
         print(text)
     return 0
 
+
+
+def assignment(lib: Library, args: argparse.Namespace) -> int:
+    from study.assignments import AssignmentError, Assignments, read_file
+
+    store = Assignments(lib.root)
+    try:
+        if args.action == "add":
+            if bool(args.file) == (args.text is not None):
+                print("lectern assignment add: give a FILE or --text (one of them)", file=sys.stderr)
+                return 2
+            title, text = read_file(args.file) if args.file else (args.title, args.text)
+            a = store.add(args.title or title, text)
+            print(f"{a.id}: {a.title!r}, {len(a.tasks())} task(s), hints {'on' if a.hints else 'off'}")
+        elif args.action == "list":
+            for a in store.all():
+                print(f"{a.id}  hints {'on ' if a.hints else 'off'}  {len(a.tasks())} task(s)  {a.title}")
+        elif args.action == "hints":
+            store.set_hints(args.id, args.state == "on")
+            print(f"{args.id}: hints {args.state}")
+        else:
+            store.remove(args.id)
+            print(f"{args.id}: removed")
+    except AssignmentError as e:
+        print(f"lectern assignment: {e}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
