@@ -24,7 +24,8 @@ from index.config import IndexConfig
 from index import terms
 from index.search import Hit, Retriever, SearchResult
 from lectern import grounding
-from lectern.library import Library
+from ingest.transcript import Transcript
+from lectern.library import TRANSCRIPT, Library
 from lectern.llm import LLM, LLMError
 from lectern.llm import load as load_llm
 
@@ -134,6 +135,7 @@ class Assistant:
         self.lib, self.retriever, self.llm, self.cfg = lib, retriever, llm, cfg
         self.links = LinkResolver(lib)
         self._terms, self._terms_mtime = terms.TermStats(), None
+        self._lectures: dict[tuple, grounding.Evidence] = {}
 
     def term_stats(self) -> terms.TermStats:
         """The course's keyword counts, re-read when indexing has rewritten them."""
@@ -144,6 +146,28 @@ class Assistant:
         if mtime != self._terms_mtime:
             self._terms, self._terms_mtime = terms.load(self.lib), mtime
         return self._terms
+
+    def lecture_words(self, video_ids: tuple[str, ...]) -> grounding.Evidence:
+        """What these lectures say in full (titles and transcripts, stemmed): a term a sentence
+        takes from the question must be one of them (lectern/grounding.py, rule 4). Kept per
+        set of lectures until their transcripts change."""
+        stamp = []
+        for vid in video_ids:
+            try:
+                stamp.append(self.lib.path(vid, TRANSCRIPT).stat().st_mtime)
+            except FileNotFoundError:
+                stamp.append(None)
+        key = (video_ids, tuple(stamp))
+        if key not in self._lectures:
+            texts = []
+            for vid in video_ids:
+                rec = self.lib.catalog.video(vid)
+                path = self.lib.path(vid, TRANSCRIPT)
+                texts += [rec.title if rec else vid, Transcript.load(path).text if path.exists() else ""]
+            if len(self._lectures) > 64:
+                self._lectures.clear()
+            self._lectures[key] = grounding.Evidence(texts)
+        return self._lectures[key]
 
     @classmethod
     def open(cls, lib: Library, cfg: AssistantConfig | None = None,
@@ -229,7 +253,7 @@ class Assistant:
     def _generate(self, query: str, ex: list[Excerpt], state: _Generation):
         """Streams the checked answer (Tokens) into `state`; returns the gate (None if off)."""
         markers = MarkerFilter(ex, query, self.term_stats().idf)
-        gate = AnswerGate(ex, query, markers) if self.cfg.grounding else None
+        gate = AnswerGate(ex, query, markers, self.lecture_words) if self.cfg.grounding else None
         deltas = self.llm.stream(prompt.answer_messages(query, ex), self.cfg.max_tokens,
                                  stop=list(prompt.STOP))
         try:

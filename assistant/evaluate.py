@@ -71,8 +71,9 @@ class Outcome:
     sentences: int = 0                              # shown sentences
 
 
-def unfaithful(answer: Answer) -> tuple[int, tuple[tuple[str, str], ...]]:
-    """The answer's shown sentences, and those its cited excerpts do not support."""
+def unfaithful(answer: Answer, lectures=None) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """The answer's shown sentences, and those its cited excerpts do not support;
+    `lectures(video_ids)`: what those lectures say in full (Assistant.lecture_words)."""
     if answer.refused:
         return 0, ()
     by_number = {c.number: f"{c.title}. {c.text}" for c in answer.citations}
@@ -80,7 +81,9 @@ def unfaithful(answer: Answer) -> tuple[int, tuple[tuple[str, str], ...]]:
     bad = []
     for text, nums in parts:
         evidence = [by_number[n] for n in nums if n in by_number]
-        if not evidence or not grounding.check(text, evidence, answer.query).supported:
+        vids = tuple(sorted({c.video_id for c in answer.citations if c.number in nums}))
+        lecture = lectures(vids) if lectures and vids else None
+        if not evidence or not grounding.check(text, evidence, answer.query, lecture).supported:
             bad.append((text, " | ".join(evidence) or "(no citation)"))
     return len(parts), tuple(bad)
 
@@ -173,7 +176,7 @@ def _invalid(lib: Library, citations: Sequence[Citation]) -> int:
 def iter_eval(assistant: Assistant, questions: Sequence[Question]) -> Iterator[Outcome]:
     for q in questions:
         a = assistant.ask(q.question)
-        shown, bad = unfaithful(a)
+        shown, bad = unfaithful(a, assistant.lecture_words)
         yield Outcome(
             q, a, _rank([h.chunk for h in a.hits], q.gold),
             any(overlaps(c.video_id, c.start, c.end, q.gold) for c in a.citations),

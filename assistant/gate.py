@@ -11,15 +11,16 @@ A sentence that only restates the question claims nothing: it is not shown.
 (Quoting the top passage in place of a failed first sentence was measured
 too: on near-topic questions the course does not answer, the quote read as
 an answer 7 times in 27, so a failed first sentence is a refusal.)
-A sentence that cites nothing is checked against the excerpt that holds most
-of its words, and cites that one when it passes. Every shown sentence keeps
+A sentence that cites nothing, or cites an excerpt that does not hold it, is
+checked against the other excerpts (those holding most of its words first) and
+cites the first that supports it. Every shown sentence keeps
 the excerpt sentence it rests on: that is the quote under its citation.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lectern import grounding
@@ -55,9 +56,11 @@ def _plain(raw: str) -> str:
 class AnswerGate:
     """Feed it the model's deltas; it yields the text to show. `stopped` says to stop the model."""
 
-    def __init__(self, excerpts: list[Excerpt], question: str, markers: MarkerFilter):
+    def __init__(self, excerpts: list[Excerpt], question: str, markers: MarkerFilter,
+                 lectures: Callable[[tuple[str, ...]], grounding.Evidence] | None = None):
         self.by_number = {e.number: e for e in excerpts}
         self.question, self.markers = question, markers
+        self.lectures = lectures   # video ids -> what those lectures say in full
         self.checks: list[SentenceCheck] = []
         self.quotes: dict[int, list[Span]] = {}   # excerpt number -> sentences rested on
         self.shown = 0
@@ -92,11 +95,15 @@ class AnswerGate:
                                    for n in given if n in self.by_number))
         verdict = self._verdict(text, cited) if cited else None
         if verdict is None or not verdict.supported:
-            # uncited, or its excerpt does not hold it: the excerpt that holds most of it
-            best = max(self.by_number, key=lambda n: (grounding.overlap(text, self.by_number[n].text), -n))
-            alt = self._verdict(text, [best])
-            if verdict is None or alt.supported:
-                cited, verdict = [best], alt
+            # uncited, or its excerpt does not hold it: the excerpt that does, trying those that
+            # hold most of it first (a 0.5B model often cites [1] for what [4] says)
+            order = sorted(self.by_number, key=lambda n: (-grounding.overlap(text, self.by_number[n].text), n))
+            for n in order:
+                alt = self._verdict(text, [n])
+                if alt.supported or (verdict is None and n == order[0]):
+                    cited, verdict = [n], alt
+                if alt.supported:
+                    break
         evidence = " ".join(self.by_number[n].text for n in cited)
         if verdict.supported:
             if verdict.why == grounding.RESTATES:
@@ -114,7 +121,9 @@ class AnswerGate:
     def _verdict(self, text: str, cited: list[int]) -> grounding.Verdict:
         # the prompt names each excerpt's lecture: its title is evidence too
         evidence = [f"{self.by_number[n].title}. {self.by_number[n].text}" for n in cited]
-        return grounding.check(text, evidence, self.question)
+        vids = tuple(sorted({self.by_number[n].video_id for n in cited}))
+        lecture = self.lectures(vids) if self.lectures else None
+        return grounding.check(text, evidence, self.question, lecture)
 
     def _rest_on(self, n: int, text: str) -> None:
         spans = self.by_number[n].spans

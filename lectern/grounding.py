@@ -13,7 +13,13 @@ student's own question, which it may restate) when
      English (wordfreq's Zipf frequency below RARE_ZIPF: "Newton",
      "velocity", "distillation") names a concept or a thing, and a concept the
      excerpt never names is one the lecturer did not state, and
-  3. most of what it says is in the evidence: the share of its content
+  3. a number with a unit ("15 meters", "8 ms") is in the evidence with that unit:
+     "15 kilograms" there does not make "15 meters" true,
+  4. a number or rare word taken from the question is one the cited lecture says
+     somewhere (`lecture`, when given): "the SpeechT5 model has 500,000,000
+     parameters" cites a lecture about other models that never names SpeechT5, and
+     every word of it is in the excerpt or the question, so 1-2 pass it,
+  5. most of what it says is in the evidence: the share of its content
      words found there, each weighed by its rarity in English (common words
      weigh little: rewording is allowed, new technical content is not), is
      at least MIN_SUPPORT.
@@ -153,14 +159,25 @@ class Verdict:
     why: str = ""                   # one phrase when not supported (or RESTATES)
 
 
-def check(sentence: str, evidence: Sequence[str], question: str = "") -> Verdict:
-    """Whether `sentence` rests on `evidence` (the cited excerpts' texts) by the rule above."""
-    return check_against(sentence, Evidence([*evidence, question]), question)
+def check(sentence: str, evidence: Sequence[str], question: str = "",
+          lecture: Evidence | None = None) -> Verdict:
+    """Whether `sentence` rests on `evidence` (the cited excerpts' texts) by the rule above;
+    `lecture`: what the cited excerpts' lectures say in full (rule 4)."""
+    return check_against(sentence, Evidence([*evidence, question]), question, lecture)
 
 
-def check_against(sentence: str, ev: Evidence, question: str = "") -> Verdict:
+def check_against(sentence: str, ev: Evidence, question: str = "",
+                  lecture: Evidence | None = None) -> Verdict:
     """check() with the evidence already stemmed (a whole transcript, checked many times)."""
     asked = {stem(w) for w in normalized_words(question)}
+    if wrong := _unit_mismatch(sentence, ev.texts):
+        return Verdict(False, 0.0, wrong, "a number with a unit no excerpt gives it")
+    if lecture is not None:
+        named = _named(question)
+        borrowed = tuple(w for w in content_words(sentence) if stem(w) in named
+                         and not _said_nearly(w, lecture))
+        if borrowed:
+            return Verdict(False, 0.0, borrowed, "a term of the question the cited lecture never says")
     words = [w for w in content_words(sentence) if stem(w) not in asked]
     if not words:
         return Verdict(True, 1.0, (), RESTATES)   # no claim of its own
@@ -216,6 +233,65 @@ def _reversed_change(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
         if against and not agrees:
             return tuple(w for w in content_words(sentence) if stem(w) in key_dst)
     return ()
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'-]*")
+
+
+def _named(question: str) -> set[str]:
+    """Stems of what the question names: numbers, and rare words it capitalises or writes with
+    digits inside a sentence ("SpeechT5", "Nvidia 1050"); not units ("GB"), not its verbs."""
+    out = set()
+    for i, tok in enumerate(_TOKEN.findall(question)):
+        for w in normalized_words(tok):
+            if w in _UNITS:
+                continue
+            if is_number(w) or (i > 0 and (tok[0].isupper() or any(c.isdigit() for c in tok))
+                                and zipf(w) < RARE_ZIPF):
+                out.add(stem(w))
+    return out
+
+
+def _said_nearly(word: str, ev: Evidence) -> bool:
+    """Whether the evidence holds the word, or a spelling one letter off ("RISC" = "risk":
+    speech recognition spells what it hears)."""
+    if ev.holds(word) or is_number(word) or len(word) < 4:
+        return ev.holds(word)
+    near = {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in _LETTERS}
+    near |= {word[:i] + word[i + 1:] for i in range(len(word))}
+    return any(stem(w) in ev.stems for w in near)
+
+
+# Units a number can carry, each spelling to one name ("ms", "milliseconds" -> "ms").
+_UNITS = {u: name for name, spellings in {
+    "ms": "ms millisecond milliseconds", "s": "sec secs second seconds", "min": "minute minutes mins",
+    "h": "hour hours hr hrs", "day": "day days", "week": "week weeks", "year": "year years",
+    "kb": "kb kilobyte kilobytes", "mb": "mb megabyte megabytes", "gb": "gb gig gigs gigabyte gigabytes",
+    "tb": "tb terabyte terabytes", "g": "gram grams", "kg": "kg kilo kilos kilogram kilograms",
+    "m": "meter meters metre metres", "cm": "cm centimeter centimeters", "km": "km kilometer kilometers",
+    "mile": "mile miles", "hz": "hz hertz", "khz": "khz kilohertz", "mhz": "mhz megahertz",
+    "ghz": "ghz gigahertz", "w": "watt watts", "j": "joule joules", "%": "percent %",
+    "x": "times x", "v": "volt volts"}.items() for u in spellings.split()}
+_JOINED = re.compile(r"^(\d+(?:\.\d+)?)([a-z%]+)$")
+
+
+def _with_units(text: str) -> set[tuple[str, str]]:
+    """(number, unit) for each number the text follows with a unit: "15 kilograms", "8ms"."""
+    words = normalized_words(text.replace("%", " percent"))
+    out = set()
+    for a, b in zip(words, [*words[1:], ""]):
+        m = _JOINED.match(a)
+        if m and m.group(2) in _UNITS and m.group(2) != "s":   # "8ms"; not "1990s"
+            out.add((m.group(1), _UNITS[m.group(2)]))
+        elif is_number(a) and b in _UNITS:
+            out.add((a, _UNITS[b]))
+    return out
+
+
+def _unit_mismatch(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
+    """The sentence's numbers with a unit that no evidence text gives them with."""
+    given = set().union(*(_with_units(t) for t in evidence)) if evidence else set()
+    return tuple(f"{n} {u}" for n, u in sorted(_with_units(sentence)) if (n, u) not in given)
 
 
 def overlap(sentence: str, candidate: str) -> float:
