@@ -47,6 +47,10 @@ class TermStats:
         toks = sparse.tokens(word)
         return len(toks) == 1 and toks[0] in self.df
 
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some word of the course begins with `prefix` (lower case)."""
+        return any(t.startswith(prefix) for t in self.df)
+
     def idf(self, token: str) -> float:
         """Smoothed IDF; 1.0 for every word when nothing is counted (all words equal)."""
         if self.passages == 0:

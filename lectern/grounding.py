@@ -139,6 +139,8 @@ class Evidence:
         for text in self.texts:
             words = normalized_words(text)
             self.stems.update(stem(w) for w in words)
+            # "16GB" also says 16 (and GB): the model writes "16 GB"
+            self.stems.update(p for w in words if (m := _JOINED.match(w)) for p in m.groups())
             self.stems.update(stem(a + b) for a, b in zip(words, words[1:]))
 
     def holds(self, word: str) -> bool:
@@ -319,15 +321,32 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 def _in_course(word: str, course) -> bool:
     if course.has(word):
         return True   # (also when nothing is counted: no grounds to refuse)
-    halves = ((word[:i], word[i:]) for i in range(2, len(word) - 1))
+    halves = [(word[:i], word[i:]) for i in range(2, len(word) - 1)]
     if any(course.has_word(a) and course.has_word(b) for a, b in halves):
         return True
     if len(word) < 4:
         return False
+    if any(course.has_word(w) for w in _one_off(word)):
+        return True
+    # a compound heard as two words, one of them misspelt: "ExecuTorch" as "executive torch",
+    # "eigenvector" as "Igen vector"
+    return any((course.has_word(b) and _nearly(a, course)) or (course.has_word(a) and _nearly(b, course))
+               for a, b in halves if len(a) >= 4 and len(b) >= 4)
+
+
+def _one_off(word: str) -> set[str]:
+    """Every spelling one letter off: one changed, dropped or added."""
     near = {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in _LETTERS}
     near |= {word[:i] + word[i + 1:] for i in range(len(word))}
     near |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in _LETTERS}
-    return any(course.has_word(w) for w in near - {word})
+    return near - {word}
+
+
+def _nearly(part: str, course) -> bool:
+    """A piece of a compound (5+ letters: shorter ones are one letter off from too many
+    words) as the course spells it: one letter off, or the start of a longer word ("execu"
+    of "executive")."""
+    return len(part) >= 5 and (any(course.has_word(w) for w in _one_off(part)) or course.has_prefix(part))
 
 
 def warm() -> None:

@@ -86,10 +86,10 @@ class Hints:
               video_ids: Sequence[str] | None = None) -> Match | None:
         """The task in hint mode the question asks, if any (looked up on every question: the
         instructor's switches take effect at once)."""
-        best = self.closest(assistant, question, video_ids)
-        if best is None or _ABOUT_LECTURE.search(question):
+        if _ABOUT_LECTURE.search(question):
             return None
-        if best.similarity < self.cfg.min_similarity or \
+        best = self.closest(assistant, question, video_ids, self.cfg.min_similarity)
+        if best is None or best.similarity < self.cfg.min_similarity or \
                 best.similarity - best.course < self.cfg.min_margin:
             return None
         log.info("question matches %r (similarity %.2f, course %.2f): hint mode",
@@ -97,16 +97,20 @@ class Hints:
         return best
 
     def closest(self, assistant: Assistant, question: str,
-                video_ids: Sequence[str] | None = None) -> Match | None:
-        """The task in hint mode most similar to the question, with the signals `match` uses."""
+                video_ids: Sequence[str] | None = None, search_from: float = -1.0) -> Match | None:
+        """The task in hint mode most similar to the question, with the signals `match` uses;
+        the course is searched only for a task at least `search_from` similar (course 1.0
+        when not searched: such a question is no task)."""
         pairs = [(a, t) for a in self.store.all() if a.hints for t in a.tasks()]
         if not pairs:
             return None
         embedder = assistant.retriever.index.embedder
         sims = embedder.encode_cached([t for _, t in pairs]) @ embedder.encode_cached([question])[0]
         i = int(np.argmax(sims))
-        course = assistant.retriever.search(question, assistant.cfg.retrieve_k, video_ids)
-        return Match(pairs[i][0], pairs[i][1], float(sims[i]), course.best_similarity)
+        course = 1.0
+        if sims[i] >= search_from:
+            course = assistant.retriever.search(question, assistant.cfg.retrieve_k, video_ids).best_similarity
+        return Match(pairs[i][0], pairs[i][1], float(sims[i]), course)
 
     def stream(self, assistant: Assistant, question: str, conversation: Conversation | None = None,
                video_ids: Sequence[str] | None = None) -> Iterator[Token | Answer]:

@@ -103,6 +103,11 @@ def test_key_terms_the_course_never_uses():
     assert grounding.missing_key_terms("Which bootcamp used the RISC chip?", known, course) == ()
     # nothing counted yet: no grounds to refuse
     assert grounding.missing_key_terms("What is WaveGlow?", known, TermStats()) == ()
+    # a compound heard as two words, one misspelt (Whisper base on the corpus: "executive
+    # torch", "Igen vector"); a short piece is no evidence ("kilo" + "bytes")
+    heard = TermStats(100, {"executive": 3, "torch": 9, "igen": 2, "vector": 4, "kilograms": 2, "bytes": 1})
+    assert grounding.missing_key_terms("In ExecuTorch, what finds the eigenvector?", known, heard) == ()
+    assert grounding.missing_key_terms("How many kilobytes?", known, heard) == ("kilobytes",)
 
 
 def _excerpt(n: int, text: str, start: float) -> Excerpt:
