@@ -15,8 +15,9 @@ student's own question, which it may restate) when
      excerpt never names is one the lecturer did not state, and
   3. a number with a unit ("15 meters", "8 ms") is in the evidence with that unit:
      "15 kilograms" there does not make "15 meters" true,
-  4. a number or rare word taken from the question is one the cited lecture says
-     somewhere (`lecture`, when given): "the SpeechT5 model has 500,000,000
+  4. a number or name taken from the question (a rare word it capitalises or writes
+     with digits; not a unit) is one the cited lecture says somewhere, or one letter
+     off (`lecture`, when given): "the SpeechT5 model has 500,000,000
      parameters" cites a lecture about other models that never names SpeechT5, and
      every word of it is in the excerpt or the question, so 1-2 pass it,
   5. most of what it says is in the evidence: the share of its content

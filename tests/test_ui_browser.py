@@ -275,6 +275,35 @@ def test_quiz_me_a_wrong_answer_shows_the_chip_that_plays_the_moment(server, pag
 
 
 @needs_corpus
+def test_a_quiz_over_two_lectures_takes_questions_from_each_and_its_chips_play_each_lecture(server, page):
+    _open_student(page, server)
+    page.get_by_role("tab", name="Lectures").click()
+    several = page.locator("#lectern-quiz-lectures input")
+    for title in ("Scaling speech models on affordable GPUs", "Bringing PyTorch models to microcontrollers"):
+        several.click()
+        page.get_by_role("option", name=title).first.click()
+    page.locator("#lectern-quiz-several").click()
+    page.locator("#lectern-quiz .lectern-quiz-item").first.wait_for(timeout=300_000)
+    assert "over 2 lectures" in page.locator("#lectern-quiz").inner_text()
+    chips = page.locator("#lectern-quiz a.lectern-cite")
+    videos = {re.search(r"v=(\w+)", chips.nth(i).get_attribute("href")).group(1)
+              for i in range(chips.count())}
+    assert videos == {"L01", "L02"}, videos
+    item = page.locator("#lectern-quiz .lectern-quiz-item").nth(1)   # in turn: the 2nd is L02's
+    item.locator("a.lectern-quiz-choice").first.click()
+    feedback = item.locator(".lectern-quiz-feedback")
+    feedback.wait_for(state="visible")
+    chip = feedback.locator("a.lectern-cite")
+    assert "Bringing PyTorch models" in chip.inner_text()
+    cited = float(chip.get_attribute("href").split("t=")[1].split("&")[0])
+    chip.click()
+    page.wait_for_function("window.lecternSeek !== undefined")
+    seek = page.evaluate("window.lecternSeek")
+    assert seek["video"] == "L02" and abs(seek["landed"] - cited) <= 2.0, seek
+    shot(page, "quiz-over-two-lectures")
+
+
+@needs_corpus
 def test_the_instructor_sees_the_refused_question_just_asked_and_the_citation_timeline(server, page):
     """A student's question the lectures do not cover, marked wrong -> the instructor's
     "What students ask" tab lists it, and plots how often each minute is cited."""
@@ -417,7 +446,7 @@ def test_instructor_api_refuses_without_credentials(server, page):
     code, body = http(server.url + "/gradio_api/info")
     assert code == 200
     named = set(json.loads(body)["named_endpoints"])
-    assert named == {"/ask", "/lecture", "/transcript", "/quiz"}, named
+    assert named == {"/ask", "/lecture", "/transcript", "/quiz", "/quiz_lectures"}, named
     # Media: only a catalogued video's own file; no path tricks.
     assert http(server.url + "/media/L01")[0] == 200
     for bad in ("/media/..%2Fcatalog.sqlite", "/media/L01%2F..%2F..%2Fcatalog.sqlite",

@@ -104,6 +104,34 @@ def quiz(lib: Library, video_id: str, llm, n: int = 5) -> str:
         q = for_video(lib, video_id, llm, n)
     except QuizError as e:
         return f'<div class="lectern-note">{html.escape(str(e))}</div>'
-    return render.quiz(playable(lib, video_id), q.items,
+    p = playable(lib, video_id)
+    return render.quiz([(p, item) for item in q.items],
                        f"{len(q.items)} questions; each answer is a moment of the lecture.")
+
+
+PER_LECTURE = 3   # questions from each lecture in a quiz over several
+
+
+def quiz_many(lib: Library, video_ids, llm, per: int = PER_LECTURE) -> str:
+    """A quiz over several lectures: `per` questions of each one's checked quiz, taken in turn
+    (made on the first ask, then cached, like a single lecture's)."""
+    from study.quiz import QuizError, for_video
+
+    chosen = [v for v in dict.fromkeys(video_ids or []) if lib.catalog.video(v) is not None]
+    if not chosen:
+        return '<div class="lectern-note">Pick the lectures to be quizzed on first.</div>'
+    per_lecture, notes = [], []
+    for vid in chosen:
+        try:
+            q = for_video(lib, vid, llm)
+        except QuizError as e:
+            notes.append(str(e))
+            continue
+        p = playable(lib, vid)
+        per_lecture.append([(p, item) for item in q.items[:per]])
+    # in turn: the first question of each lecture, then the second of each, ...
+    items = [x for row in zip(*[r + [None] * (per - len(r)) for r in per_lecture]) for x in row if x]
+    note = (f"{len(items)} questions over {len(per_lecture)} lectures; each answer is a moment of "
+            "its lecture." + (" " + " ".join(notes) if notes else ""))
+    return render.quiz(items, note, titled=True)
 

@@ -127,16 +127,19 @@ def transcript_hits(p: Playable, rows: list[tuple[float, str]], query: str, more
     return f'<ul class="lectern-transcript">{"".join(items)}</ul>{tail}'
 
 
-def quiz(p: Playable, items, note: str = "") -> str:
+def quiz(items, note: str = "", titled: bool = False) -> str:
     """A quiz the page's script runs: a click on a choice says right or wrong and shows the
     chip that plays the moment teaching the answer. Which choice is right rides in its class
-    (a self-check: the page holds the answers, as a printed quiz with its key would)."""
+    (a self-check: the page holds the answers, as a printed quiz with its key would).
+    `items`: (Playable of its lecture, item); `titled`: chips name the lecture (a quiz over
+    several)."""
     if not items:
         return f'<div class="lectern-note">{html.escape(note or "No quiz questions passed their checks for this lecture.")}</div>'
     out = [f'<div class="lectern-note">{html.escape(note)}</div>' if note else ""]
-    for n, item in enumerate(items, 1):
+    for n, (p, item) in enumerate(items, 1):
         c = item.citation
-        watch = chip(p, c.start, f"▶ {clock(c.start)} where the lecture teaches it", "lectern-cite")
+        where = f"{p.title} — {clock(c.start)}" if titled else clock(c.start)
+        watch = chip(p, c.start, f"▶ {where} where the lecture teaches it", "lectern-cite")
         if item.choices:
             picks = "".join(
                 f'<a href="#lectern-quiz" class="lectern-quiz-choice'

@@ -98,6 +98,12 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
                 quiz_me = gr.Button("Quiz me", size="sm", elem_id="lectern-quiz-me")
                 guide = gr.DownloadButton("Study guide (Markdown)", size="sm",
                                           elem_id="lectern-guide")
+            with gr.Row():
+                several = gr.Dropdown(choices=choices(), multiselect=True, scale=3,
+                                      label="Or a quiz over several lectures",
+                                      elem_id="lectern-quiz-lectures")
+                quiz_all = gr.Button("Quiz me on these", size="sm", scale=1,
+                                     elem_id="lectern-quiz-several")
             quiz = gr.HTML("", elem_id="lectern-quiz")
             info = gr.HTML("", elem_id="lectern-lecture-info")
         with gr.Column(scale=3):
@@ -113,6 +119,10 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
     quiz_me.click(lambda v: lectures.quiz(lib, v, llm), pick, quiz, api_name="quiz",
                   concurrency_limit=cfg.concurrency, concurrency_id="answers",
                   show_progress="minimal")
+    quiz_all.click(lambda vs: lectures.quiz_many(lib, vs, llm), several, quiz, api_name="quiz_lectures",
+                   concurrency_limit=cfg.concurrency, concurrency_id="answers",
+                   show_progress="minimal")
+    several.focus(lambda: gr.Dropdown(choices=choices()), None, several, api_visibility="private")
     pick.change(lambda v: "", pick, quiz, api_visibility="private")
     # the guide's file is made when a lecture is picked, so the button downloads it at once
     pick.change(lambda v: lectures.guide_file(lib, v), pick, guide, api_visibility="private")
