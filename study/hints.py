@@ -29,7 +29,8 @@ from index.chunks import Sentence
 from index.search import Hit
 from lectern import config as cfgmod
 from lectern import grounding
-from lectern.library import Library
+from ingest.transcript import Transcript
+from lectern.library import TRANSCRIPT, Library
 
 from .assignments import Assignment, Assignments
 from .quiz import terms
@@ -81,6 +82,7 @@ class Hints:
     def __init__(self, lib: Library, cfg: HintConfig | None = None):
         self.lib, self.cfg = lib, cfg or load_config(lib)
         self.store = Assignments(lib.root)
+        self._words: dict[str, list] = {}   # video id -> its transcript's timed words
 
     def match(self, assistant: Assistant, question: str,
               video_ids: Sequence[str] | None = None) -> Match | None:
@@ -149,7 +151,7 @@ class Hints:
             key = (hit.chunk.video_id, sents[0].start)
             if key not in numbers:
                 numbers[key] = len(cites) + 1
-                quote = self._quote(hit, sents)
+                quote = self._quote(hit, sents, concept)
                 cites.append(a.links.citation(numbers[key], _excerpt(numbers[key], hit, quote), quote))
             named.append(f"{concept} [{numbers[key]}]")
         if not cites:   # nothing the task names is said: where the lectures are closest to it
@@ -167,14 +169,40 @@ class Hints:
                       hint=Hint(m.assignment.title, m.task, m.similarity,
                                 tuple(c for c, _, _ in found)))
 
-    def _quote(self, hit: Hit, sents: list[Sentence]) -> list[Span]:
-        """The sentence that says the concept, and the next while under quote_words words."""
+    def _quote(self, hit: Hit, sents: list[Sentence], concept: str = "") -> list[Span]:
+        """The sentence that says the concept, and the next while under quote_words words. A
+        long one (ASR runs on without full stops) is cut to the words around the concept, timed
+        by the transcript's word times, so the chip plays the second it is said."""
         all_s = list(hit.chunk.sentences)
         i = all_s.index(sents[0]) if sents and sents[0] in all_s else 0
         out = all_s[i:i + 1] or [Sentence(hit.chunk.start, hit.chunk.end, hit.chunk.text)]
+        if concept and len(out[0].text.split()) > QUOTE_MAX_WORDS:
+            cut = self._around(hit.chunk.video_id, out[0], concept)
+            if cut:
+                return [cut]
         while sum(len(s.text.split()) for s in out) < self.cfg.quote_words and i + len(out) < len(all_s):
             out.append(all_s[i + len(out)])
         return [Span(s.start, s.end, s.text) for s in out]
+
+    def _around(self, video_id: str, sent: Sentence, concept: str) -> Span | None:
+        """The words of `sent` around where it says `concept`, with their own times."""
+        if video_id not in self._words:
+            path = self.lib.path(video_id, TRANSCRIPT)
+            self._words[video_id] = Transcript.load(path).words if path.exists() else []
+        words = [w for w in self._words[video_id] if sent.start - 0.01 <= w.start <= sent.end + 0.01]
+        want = _stems(concept)
+        stems = [(_stems(w.text) or [""])[0] for w in words]
+        at = next((j for j in range(len(stems) - len(want) + 1) if stems[j:j + len(want)] == want), None)
+        if at is None:
+            return None
+        a, b = max(at - QUOTE_BEFORE_WORDS, 0), min(at + QUOTE_MAX_WORDS - QUOTE_BEFORE_WORDS, len(words))
+        text = "".join(w.text for w in words[a:b]).strip()
+        return Span(words[a].start, words[b - 1].end, ("… " if a else "") + text + (" …" if b < len(words) else ""))
+
+
+# A quoted sentence longer than this is cut to the words around the concept, this many before it.
+QUOTE_MAX_WORDS = 30
+QUOTE_BEFORE_WORDS = 10
 
 
 def hint_text(title: str, named: list[str], moments: int) -> str:
