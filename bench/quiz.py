@@ -29,19 +29,22 @@ def main() -> None:
     ap.add_argument("--llm", default="qwen2.5-0.5b")
     a = ap.parse_args()
     lib = Library(a.library)
-    shown = written = cloze = 0
+    shown = written = cloze = retried = model_ok = 0
     why: Counter[str] = Counter()
     examples = []
     for v in lib.videos():
         t0 = time.perf_counter()
         q = for_video(lib, v.id, a.llm, a.n, force=True)
         shown, written, cloze = shown + len(q.items), written + q.written, cloze + q.cloze
+        retried += q.retried
+        model_ok += sum(1 for i in q.items if not i.question.startswith("Fill in the blank"))
         why.update(d.why.split(" (")[0].split(" as ")[0] for d in q.dropped)
         examples += [(v.id, i) for i in q.items[:1]]
         print(f"{v.id}: written={q.written} shown={len(q.items)} of {a.n} asked "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    print(f"all: written={written} shown={shown} pass_rate={shown / max(written, 1):.2f} "
-          f"(of the written, {cloze} became fill-in-the-blank: the model wrote no question)")
+    print(f"all: written={written} shown={shown} pass_rate={shown / max(written, 1):.2f}; "
+          f"{model_ok} shown as the model wrote them, {shown - model_ok} as fill-in-the-blank; "
+          f"{retried} model questions failed and were tried again as a blank")
     for reason, n in why.most_common():
         print(f"  dropped {n:3d}: {reason}")
     for vid, i in examples[:3]:

@@ -41,7 +41,7 @@ from lectern.llm import LLM, LLMConfig, Message
 
 log = logging.getLogger(__name__)
 
-KIND, VERSION = "quiz", 2
+KIND, VERSION = "quiz", 3   # 3: a failed model question gets a fill-in-the-blank second chance
 PASSAGE_S = (20.0, 60.0)     # passage length, seconds: a question's context
 SENTENCE_WORDS = (8, 45)     # a sentence shorter says too little, longer is a paragraph
 MAX_ANSWER_WORDS = 3
@@ -92,10 +92,12 @@ class Quiz:
     dropped: list[Dropped] = field(default_factory=list)
     key: str = ""                # what it was made from: regenerated when that changes
     cloze: int = 0               # questions that are the lecture's sentence with the answer blanked
+    retried: int = 0             # model questions that failed and were tried again as a blank
 
     @property
     def written(self) -> int:
-        return len(self.items) + len(self.dropped)
+        """Items tried: each picked answer once (a second chance is the same item)."""
+        return len(self.items) + len(self.dropped) - self.retried
 
     def to_json(self) -> dict:
         return {"video_id": self.video_id, "items": [
@@ -104,7 +106,7 @@ class Quiz:
 
     def save(self, path: Path, config: dict) -> None:
         artifacts.save(path, KIND, VERSION, {**self.to_json(), "key": self.key, "cloze": self.cloze,
-                                             "dropped": [asdict(d) for d in self.dropped]}, config)
+                                             "retried": self.retried, "dropped": [asdict(d) for d in self.dropped]}, config)
 
     @classmethod
     def load(cls, path: Path) -> "Quiz":
@@ -112,7 +114,7 @@ class Quiz:
         items = [Item(i["kind"], i["question"], tuple(i["choices"]), i["answer"], i["explanation"],
                       Citation(**i["citation"])) for i in d["items"]]
         return cls(d["video_id"], items, [Dropped(**x) for x in d.get("dropped", [])], d.get("key", ""),
-                   d.get("cloze", 0))
+                   d.get("cloze", 0), d.get("retried", 0))
 
 
 # --- answers: key terms of a sentence ------------------------------------------------
@@ -312,19 +314,24 @@ CLOZE = "Fill in the blank:"
 def _item(llm, pick: _Pick, pool, pool_vecs, embedder, rng, info: SourceInfo, folder: Path,
           asked: set[str], quiz: Quiz) -> Item | None:
     question = _ask(llm, pick)
+    cloze = f'{CLOZE} "{_blanked(pick.sentence.text, pick.answer)}"'
     if "__" in question or not question.endswith("?"):
         # The model kept the blank, or wrote no question (16 of 46 items on the corpus): the
         # lecturer's own sentence with the term blanked is a fair question, and grounded.
-        question = f'{CLOZE} "{_blanked(pick.sentence.text, pick.answer)}"'
+        question = cloze
         quiz.cloze += 1
     wrong = _distractors(pick.answer, pick.passage, pool, pool_vecs, embedder, CHOICES - 1)
     choices = tuple(str(c) for c in rng.permutation([pick.answer, *wrong])) \
         if len(wrong) == CHOICES - 1 else ()
-    why = check(question, pick.answer, pick.passage, pick.sentence, choices)
-    if not why and question.lower() in asked:
-        why = "a duplicate"
-    if not why:   # the costlier check last
-        why = answered_as(pick.answer, answer_back(llm, pick.passage, question))
+    why = _why(llm, pick, question, choices, asked)
+    if why and question != cloze:
+        # The model's question failed (it gives the answer away, or is answered with another
+        # term): the lecturer's sentence with the blank gets a second chance, checked the same.
+        quiz.dropped.append(Dropped(question, pick.answer, why))
+        log.info("%s: quiz question dropped (%s), trying the sentence with a blank: %r -> %r",
+                 quiz.video_id, why, question, pick.answer)
+        question, quiz.cloze, quiz.retried = cloze, quiz.cloze + 1, quiz.retried + 1
+        why = _why(llm, pick, question, choices, asked)
     if why:
         quiz.dropped.append(Dropped(question, pick.answer, why))
         log.info("%s: quiz item dropped (%s): %r -> %r", quiz.video_id, why, question, pick.answer)
@@ -333,6 +340,16 @@ def _item(llm, pick: _Pick, pool, pool_vecs, embedder, rng, info: SourceInfo, fo
     cite = Citation(quiz.video_id, s.start, s.end, info.title, deep_link(info, folder, s.start))
     return Item("choice" if choices else "short", question, choices, pick.answer,
                 f'At {int(s.start) // 60}:{int(s.start) % 60:02d} the lecture says: "{s.text}"', cite)
+
+
+def _why(llm, pick: _Pick, question: str, choices, asked: set[str]) -> str:
+    """Why the item fails its checks ("" when it passes); the model's answer-back last."""
+    why = check(question, pick.answer, pick.passage, pick.sentence, choices)
+    if not why and question.lower() in asked:
+        why = "a duplicate"
+    if not why:   # the costlier check last
+        why = answered_as(pick.answer, answer_back(llm, pick.passage, question))
+    return why
 
 
 # --- per lecture, cached ---------------------------------------------------------------

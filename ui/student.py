@@ -110,8 +110,10 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
             query = gr.Textbox(label="Search the transcript", elem_id="lectern-transcript-search",
                                placeholder="a word or phrase")
             lines = gr.HTML("", elem_id="lectern-transcript")
-    pick.change(lambda v: (lectures.details(lib, v), lectures.search(lib, v, "")), pick,
-                [info, lines], api_name="lecture")
+    # the guide's file is made with the details, so the button downloads it as soon as the
+    # lecture shows (a handler of its own could finish after a student's click)
+    pick.change(lambda v: (lectures.details(lib, v), lectures.search(lib, v, ""),
+                           lectures.guide_file(lib, v)), pick, [info, lines, guide], api_name="lecture")
     query.submit(lambda v, q: lectures.search(lib, v, q), [pick, query], lines, api_name="transcript")
     # the quiz is written by the answers' model (on the first ask; cached after): it queues
     # with the answers, one at a time
@@ -124,7 +126,5 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
                    show_progress="minimal")
     several.focus(lambda: gr.Dropdown(choices=choices()), None, several, api_visibility="private")
     pick.change(lambda v: "", pick, quiz, api_visibility="private")
-    # the guide's file is made when a lecture is picked, so the button downloads it at once
-    pick.change(lambda v: lectures.guide_file(lib, v), pick, guide, api_visibility="private")
     # new lectures appear without restarting the server
     pick.focus(lambda: gr.Dropdown(choices=choices()), None, pick, api_visibility="private")
