@@ -17,12 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import sqlite
 
 FILE = "asked.sqlite"
 MIGRATIONS = (
@@ -62,13 +63,7 @@ class Log:
     def __init__(self, root: Path):
         self.path = Path(root) / FILE
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for n, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db:
-                self.db.execute(sql)
-                self.db.execute(f"PRAGMA user_version = {n}")
+        self.db = sqlite.connect(self.path, MIGRATIONS)
 
     def record(self, turn: str, question: str, answer: str, refused: bool,
                citations: list[tuple[str, float, float]]) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import sqlite
 
 FILE = "assignments.sqlite"
 MIGRATIONS = (
@@ -105,13 +106,7 @@ class Assignments:
     def __init__(self, root: Path):
         self.path = Path(root) / FILE
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for n, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db:
-                self.db.execute(sql)
-                self.db.execute(f"PRAGMA user_version = {n}")
+        self.db = sqlite.connect(self.path, MIGRATIONS)
 
     def add(self, title: str, text: str) -> Assignment:
         """Register an assignment (hints on); the same title again replaces its text."""
