@@ -258,8 +258,10 @@ def _named(question: str) -> set[str]:
 def _said_nearly(word: str, ev: Evidence) -> bool:
     """Whether the evidence holds the word, or a spelling one letter off ("RISC" = "risk":
     speech recognition spells what it hears)."""
-    if ev.holds(word) or is_number(word) or len(word) < 4:
-        return ev.holds(word)
+    if ev.holds(word):
+        return True
+    if is_number(word) or len(word) < 4:
+        return False
     near = {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in _LETTERS}
     near |= {word[:i] + word[i + 1:] for i in range(len(word))}
     return any(stem(w) in ev.stems for w in near)

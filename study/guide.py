@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ingest.summarize import Summary
 from ingest.transcript import Transcript
 from lectern import grounding
+from lectern.timefmt import clock
 
 from .quiz import terms
 
@@ -44,11 +45,6 @@ def key_terms(t: Transcript, n: int = MAX_TERMS) -> list[Term]:
     return sorted((Term(first[k][0], first[k][1], counts[k]) for k in top), key=lambda x: x.first)
 
 
-def _clock(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def to_markdown(title: str, url_at, summary: Summary | None, found: list[Term]) -> str:
     """The guide as Markdown; `url_at(seconds)` links a moment."""
     out = [f"# {title}", ""]
@@ -58,10 +54,10 @@ def to_markdown(title: str, url_at, summary: Summary | None, found: list[Term]) 
         if summary.points:
             out += ["## Key points", *[f"- {p}" for p in summary.points], ""]
         if summary.chapters:
-            out += ["## Chapters", *[f"{i}. [{_clock(c.start)}]({url_at(c.start)}) {c.title}"
+            out += ["## Chapters", *[f"{i}. [{clock(c.start)}]({url_at(c.start)}) {c.title}"
                                      for i, c in enumerate(summary.chapters, 1)], ""]
     if found:
-        out += ["## Key terms", *[f"- **{k.text}**: first at [{_clock(k.first)}]({url_at(k.first)}), "
+        out += ["## Key terms", *[f"- **{k.text}**: first at [{clock(k.first)}]({url_at(k.first)}), "
                                   f"said {k.mentions} times" for k in found], ""]
     return "\n".join(out)
 

@@ -36,7 +36,7 @@ class Row:
 
 
 def status_rows(lib: Library) -> list[Row]:
-    from .render import clock
+    from lectern.timefmt import clock
     rows = []
     for v in lib.videos():
         stages = lib.catalog.stages(v.id)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from ingest.summarize import Summary
 from ingest.transcript import Transcript
 from lectern.artifacts import ArtifactError
 from lectern.library import SUMMARY, TRANSCRIPT, Library
+from lectern.timefmt import clock
 
 from . import render
 from .media import playable, source_info
@@ -29,7 +31,7 @@ class Lecture:
 
     @property
     def label(self) -> str:
-        return f"{self.title or self.video_id} ({render.clock(self.duration)})"
+        return f"{self.title or self.video_id} ({clock(self.duration)})"
 
 
 def lectures(lib: Library) -> list[Lecture]:
@@ -130,7 +132,7 @@ def quiz_many(lib: Library, video_ids, llm, per: int = PER_LECTURE) -> str:
         p = playable(lib, vid)
         per_lecture.append([(p, item) for item in q.items[:per]])
     # in turn: the first question of each lecture, then the second of each, ...
-    items = [x for row in zip(*[r + [None] * (per - len(r)) for r in per_lecture]) for x in row if x]
+    items = [x for row in zip_longest(*per_lecture) for x in row if x]
     note = (f"{len(items)} questions over {len(per_lecture)} lectures; each answer is a moment of "
             "its lecture." + (" " + " ".join(notes) if notes else ""))
     return render.quiz(items, note, titled=True)

@@ -12,17 +12,11 @@ import html
 import re
 from urllib.parse import urlencode
 
+from lectern.timefmt import clock
+
 from .media import Playable
 
 _MARKER = re.compile(r"\[(\d+)\]")
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    s = int(seconds)
-    h, m, s = s // 3600, s // 60 % 60, s % 60
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def chip(p: Playable, start: float, label: str, extra: str = "") -> str:

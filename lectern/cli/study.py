@@ -142,7 +142,6 @@ def guide(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
-
 def assignment(lib: Library, args: argparse.Namespace) -> int:
     from study.assignments import AssignmentError, Assignments, read_file
 
