@@ -99,6 +99,11 @@ class Quiz:
         """Items tried: each picked answer once (a second chance is the same item)."""
         return len(self.items) + len(self.dropped) - self.retried
 
+    @property
+    def failed(self) -> int:
+        """Items tried and not shown (`dropped` also lists a question that got a second chance)."""
+        return self.written - len(self.items)
+
     def to_json(self) -> dict:
         return {"video_id": self.video_id, "items": [
             {**{k: v for k, v in asdict(i).items() if k != "citation"},
@@ -398,5 +403,5 @@ def for_video(lib: Library, video_id: str, llm: "LLMConfig | str", n: int = 5,
     path.parent.mkdir(exist_ok=True)
     quiz.save(path, {"llm": llm_name, "n": n})
     log.info("%s: quiz of %d items (%d written, %d dropped)", video_id, len(quiz.items),
-             quiz.written, len(quiz.dropped))
+             quiz.written, quiz.failed)
     return quiz

@@ -77,7 +77,7 @@ def quiz(lib: Library, args: argparse.Namespace) -> int:
         if args.json:
             out.append(q.to_json())
             continue
-        print(f"{vid}: {len(q.items)} questions ({q.written} written, {len(q.dropped)} failed "
+        print(f"{vid}: {len(q.items)} questions ({q.written} written, {q.failed} failed "
               f"their checks)")
         for n, item in enumerate(q.items, 1):
             print(f"{n}. {item.question}")
