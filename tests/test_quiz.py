@@ -9,6 +9,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from pypdf import PdfReader
+
 sys.path.insert(0, str(Path(__file__).parent))
 from test_index_corpus import corpus_lib, needs_corpus  # noqa: E402,F401
 
@@ -16,6 +18,7 @@ from ingest.sources import SourceInfo  # noqa: E402
 from ingest.transcript import Transcript  # noqa: E402
 from lectern import grounding  # noqa: E402
 from lectern.library import SOURCE, TRANSCRIPT  # noqa: E402
+from lectern.timefmt import clock  # noqa: E402
 from study import quiz  # noqa: E402
 from tests.conftest import lectern  # noqa: E402
 
@@ -100,3 +103,11 @@ def test_the_study_guide_names_key_terms_at_the_moment_the_lecture_first_says_th
     text = out.read_text()
     assert text.startswith("# Bringing PyTorch models to microcontrollers") and "## Key terms" in text
     assert f"**{found[0].text}**: first at [" in text and "written to" in proc.stdout
+    # printable: the same guide as a PDF, its text (key terms, moments) in the file's pages
+    pdf = tmp_path / "guide.pdf"
+    lectern("guide", "L02", "-o", str(pdf), home=corpus_lib.root, check=True)
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    pages = PdfReader(str(pdf)).pages
+    printed = " ".join(" ".join(p.extract_text().split()) for p in pages)
+    assert "Bringing PyTorch models to microcontrollers" in printed
+    assert f"{found[0].text}: first at {clock(found[0].first)}" in printed

@@ -254,6 +254,10 @@ def test_quiz_me_a_wrong_answer_shows_the_chip_that_plays_the_moment(server, pag
         page.locator("#lectern-guide").click()
     guide = Path(download.value.path()).read_text()
     assert "## Key terms" in guide and guide.startswith("# Bringing PyTorch models")
+    with page.expect_download() as download:
+        page.locator("#lectern-guide-pdf").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
     page.locator("#lectern-quiz-me").click()
     page.locator("#lectern-quiz .lectern-quiz-item").first.wait_for(timeout=300_000)
     item = page.locator("#lectern-quiz .lectern-quiz-item").filter(

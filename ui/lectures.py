@@ -13,7 +13,7 @@ from itertools import zip_longest
 
 from ingest.summarize import Summary
 from ingest.transcript import Transcript
-from lectern.artifacts import ArtifactError
+from lectern.artifacts import ArtifactError, write_atomic
 from lectern.library import SUMMARY, TRANSCRIPT, Library
 from lectern.timefmt import clock
 
@@ -67,20 +67,25 @@ def details(lib: Library, video_id: str) -> str:
                           list(summary.points) if summary else [], chapters, note, found)
 
 
-def guide_file(lib: Library, video_id: str) -> str | None:
-    """The lecture's study guide as a Markdown file to download (None: no lecture picked)."""
+def guide_file(lib: Library, video_id: str) -> tuple[str | None, str | None]:
+    """The lecture's study guide to download, as (Markdown file, PDF file); (None, None) with
+    no lecture picked. The PDF is made again only when the guide's text changed."""
     from study.guide import GuideError, for_video
+    from study.pdf import markdown_to_pdf
 
     if not video_id or lib.catalog.video(video_id) is None:
-        return None
+        return None, None
     try:
         text, _ = for_video(lib, video_id)
     except GuideError:
-        return None
-    out = lib.root / "ui" / "guides" / f"{video_id}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    return str(out)
+        return None, None
+    md = lib.root / "ui" / "guides" / f"{video_id}.md"
+    pdf = md.with_suffix(".pdf")
+    md.parent.mkdir(parents=True, exist_ok=True)
+    if not (pdf.is_file() and md.is_file() and md.read_text() == text):
+        write_atomic(md, text)
+        markdown_to_pdf(text, pdf, title=video_id)
+    return str(md), str(pdf)
 
 
 def search(lib: Library, video_id: str, query: str) -> str:

@@ -98,6 +98,8 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
                 quiz_me = gr.Button("Quiz me", size="sm", elem_id="lectern-quiz-me")
                 guide = gr.DownloadButton("Study guide (Markdown)", size="sm",
                                           elem_id="lectern-guide")
+                guide_pdf = gr.DownloadButton("Study guide (PDF)", size="sm",
+                                              elem_id="lectern-guide-pdf")
             with gr.Row():
                 several = gr.Dropdown(choices=choices(), multiselect=True, scale=3,
                                       label="Or a quiz over several lectures",
@@ -113,7 +115,8 @@ def _lectures_tab(lib: Library, cfg: ServeConfig) -> None:
     # the guide's file is made with the details, so the button downloads it as soon as the
     # lecture shows (a handler of its own could finish after a student's click)
     pick.change(lambda v: (lectures.details(lib, v), lectures.search(lib, v, ""),
-                           lectures.guide_file(lib, v)), pick, [info, lines, guide], api_name="lecture")
+                           *lectures.guide_file(lib, v)), pick, [info, lines, guide, guide_pdf],
+                api_name="lecture")
     query.submit(lambda v, q: lectures.search(lib, v, q), [pick, query], lines, api_name="transcript")
     # the quiz is written by the answers' model (on the first ask; cached after): it queues
     # with the answers, one at a time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ..library import Library
 
@@ -23,10 +24,12 @@ def add_arguments(sub) -> None:
                          '"explanation", "citation"}]} (a list of them for several videos)')
     qz.add_argument("--force", action="store_true", help="write the quiz again even if cached")
 
-    gd = sub.add_parser("guide", help="a lecture's study guide as Markdown: summary, points, "
+    gd = sub.add_parser("guide", help="a lecture's study guide as Markdown or PDF: summary, points, "
                                       "chapters, key terms with the moment each is first said")
     gd.add_argument("video", metavar="VIDEO", help="a video id (see `lectern status`)")
-    gd.add_argument("-o", "--output", metavar="FILE", help="write it to FILE (default: print it)")
+    gd.add_argument("-o", "--output", metavar="FILE",
+                    help="write it to FILE, as a printable PDF when FILE ends in .pdf "
+                         "(default: print the Markdown)")
 
     ins = sub.add_parser("insights", help="what students asked in the web app: refused questions, "
                                           "answers marked wrong, the most cited minutes",
@@ -134,9 +137,17 @@ def guide(lib: Library, args: argparse.Namespace) -> int:
         print(f"lectern: {e}", file=sys.stderr)
         return 1
     if args.output:
-        with open(args.output, "w") as f:
-            f.write(text)
-        print(f"study guide of {args.video} ({len(found)} key terms) written to {args.output}")
+        out = Path(args.output)
+        try:
+            if out.suffix.lower() == ".pdf":
+                from study.pdf import markdown_to_pdf
+                markdown_to_pdf(text, out, title=args.video)
+            else:
+                out.write_text(text)
+        except OSError as e:
+            print(f"lectern: cannot write {out}: {e.strerror or e}", file=sys.stderr)
+            return 1
+        print(f"study guide of {args.video} ({len(found)} key terms) written to {out}")
     else:
         print(text)
     return 0
