@@ -15,6 +15,8 @@ import functools
 import os
 from pathlib import Path
 
+from lectern.artifacts import write_atomic
+
 # Typographic marks the models and the guide write, as Latin-1 has them.
 _ASCII = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                         "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ",
@@ -59,8 +61,5 @@ def markdown_to_pdf(markdown: str, out: Path, title: str = "") -> Path:
     pdf.set_font(family, size=11)
     html = MarkdownIt().render(markdown)
     pdf.write_html(html, font_family=family)
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    pdf.output(str(tmp))
-    os.replace(tmp, out)
-    return out
+    write_atomic(Path(out), bytes(pdf.output()))
+    return Path(out)

@@ -81,7 +81,6 @@ def guide_file(lib: Library, video_id: str) -> tuple[str | None, str | None]:
         return None, None
     md = lib.root / "ui" / "guides" / f"{video_id}.md"
     pdf = md.with_suffix(".pdf")
-    md.parent.mkdir(parents=True, exist_ok=True)
     if not (pdf.is_file() and md.is_file() and md.read_text() == text):
         write_atomic(md, text)
         markdown_to_pdf(text, pdf, title=video_id)
