@@ -37,9 +37,10 @@ def home(tmp_path, monkeypatch) -> Path:
     return h
 
 
-def lectern(*args: str, home: Path, check: bool = False, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run the real CLI in a subprocess, as a user would."""
-    env = {**os.environ, "LECTERN_HOME": str(home)}
+def lectern(*args: str, home: Path, check: bool = False, timeout: float = 900,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess, as a user would (`env`: variables to add)."""
+    env = {**os.environ, **(env or {}), "LECTERN_HOME": str(home)}
     proc = subprocess.run([sys.executable, "-m", "lectern", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
