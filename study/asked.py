@@ -2,9 +2,10 @@
 
 One SQLite file beside the catalog (`asked.sqlite`), in WAL mode so that many
 students' answers are logged while the instructor reads the insights, and a
-server restart loses nothing. No student identity is stored: the web app has
-no sign-in, and a row holds only the question, the answer, its citations,
-whether it was refused, and a thumbs up or down.
+server restart loses nothing. No student identity is stored unless the
+instructor turned sign-in on (`serve.sign_in`, study/roster.py): a row holds
+the question, the answer, its citations, whether it was refused, a thumbs up
+or down, and, only with sign-in, the student's account name.
 
 The insights an instructor needs from it: the questions the course could not
 answer (refused), the answers students marked wrong, and, per lecture, how
@@ -37,6 +38,7 @@ MIGRATIONS = (
         rating INTEGER                -- 1 thumbs up, -1 thumbs down, NULL none
     )""",
     "CREATE INDEX asked_at ON asked(at)",
+    "ALTER TABLE asked ADD COLUMN student TEXT",   # NULL unless sign-in is on
 )
 
 
@@ -49,6 +51,7 @@ class Asked:
     refused: bool
     citations: tuple[tuple[str, float, float], ...]
     rating: int | None
+    student: str | None = None   # only when sign-in is on
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,13 @@ class Log:
         self.db = sqlite.connect(self.path, MIGRATIONS)
 
     def record(self, turn: str, question: str, answer: str, refused: bool,
-               citations: list[tuple[str, float, float]]) -> None:
+               citations: list[tuple[str, float, float]], student: str | None = None) -> None:
+        """`student`: the signed-in account, passed only when the instructor turned sign-in on."""
         with self._lock, self.db:
-            self.db.execute("INSERT OR REPLACE INTO asked VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            self.db.execute("INSERT OR REPLACE INTO asked (id, at, question, answer, refused, "
+                            "citations, rating, student) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
                             (turn, time.time(), question, answer, int(refused),
-                             json.dumps([list(c) for c in citations])))
+                             json.dumps([list(c) for c in citations]), student))
 
     def rate(self, turn: str, good: bool | None) -> bool:
         """Thumbs up (True), down (False) or withdrawn (None); False when the turn is unknown."""
@@ -81,9 +86,10 @@ class Log:
 
     def all(self) -> list[Asked]:
         with self._lock:
-            rows = self.db.execute("SELECT * FROM asked ORDER BY at DESC").fetchall()
+            rows = self.db.execute("SELECT id, at, question, answer, refused, citations, rating, "
+                                   "student FROM asked ORDER BY at DESC").fetchall()
         return [Asked(r[0], r[1], r[2], r[3], bool(r[4]),
-                      tuple((c[0], float(c[1]), float(c[2])) for c in json.loads(r[5])), r[6])
+                      tuple((c[0], float(c[1]), float(c[2])) for c in json.loads(r[5])), r[6], r[7])
                 for r in rows]
 
     def close(self) -> None:
@@ -113,18 +119,19 @@ def peaks(rows: list[Asked], k: int = 3) -> list[Minute]:
 def to_csv(rows: list[Asked]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["at", "question", "answer", "refused", "citations", "rating"])
+    named = any(r.student for r in rows)   # a student column only where sign-in was on
+    w.writerow(["at", "question", "answer", "refused", "citations", "rating"] + ["student"] * named)
     for r in rows:
         w.writerow([time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.at)), r.question, r.answer,
                     int(r.refused), " ".join(f"{v}@{s:.0f}" for v, s, _ in r.citations),
-                    "" if r.rating is None else r.rating])
+                    "" if r.rating is None else r.rating] + [r.student or ""] * named)
     return buf.getvalue()
 
 
 def insights(rows: list[Asked]) -> dict:
     """What `lectern insights --json` prints."""
     def one(r: Asked) -> dict:
-        return {"at": r.at, "question": r.question, "answer": r.answer,
+        return {"at": r.at, "question": r.question, "answer": r.answer, "student": r.student,
                 "citations": [{"video_id": v, "start": s, "end": e} for v, s, e in r.citations]}
     return {
         "questions": len(rows),

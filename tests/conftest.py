@@ -38,10 +38,11 @@ def home(tmp_path, monkeypatch) -> Path:
 
 
 def lectern(*args: str, home: Path, check: bool = False, timeout: float = 900,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the real CLI in a subprocess, as a user would (`env`: variables to add)."""
+            env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess, as a user would (`env`: variables to add; `input`:
+    its standard input)."""
     env = {**os.environ, **(env or {}), "LECTERN_HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-m", "lectern", *args], env=env, cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "lectern", *args], env=env, cwd=REPO, input=input,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"lectern {' '.join(args)} exited {proc.returncode}:\n"

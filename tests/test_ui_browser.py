@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -29,6 +30,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_index_corpus import corpus_lib, dev_questions, needs_corpus  # noqa: F401
+
+from tests.conftest import lectern
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("LECTERN_CHROMIUM", "/usr/bin/chromium")
@@ -58,7 +61,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, home: Path, log: Path, videos: int = 5):
+    def __init__(self, home: Path, log: Path, videos: int = 5, args: tuple[str, ...] = ()):
         self.home, self.videos = home, videos
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -67,7 +70,8 @@ class Server:
         self._out = open(log, "w")  # noqa: SIM115 - open while the server runs; closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lectern.cli.serve", "--host", "127.0.0.1",
-             "--port", str(self.port)], cwd=REPO, env=env, stdout=self._out, stderr=subprocess.STDOUT)
+             "--port", str(self.port), *args], cwd=REPO, env=env, stdout=self._out,
+            stderr=subprocess.STDOUT)
 
     def wait(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -507,3 +511,57 @@ def test_students_asking_at_once_all_get_answers_and_health_stays_fast(server):
         spoken = re.search(r'data-turn="[0-9a-f]{32}"', speech) is not None
         assert spoken == (i != 3), (i, speech)   # speech off: no speech job, nothing synthesized
     assert max(health) < 2.0, f"/healthz took {max(health):.2f} s under load"
+
+
+@needs_corpus
+def test_with_sign_in_on_students_sign_in_and_the_log_keeps_who_asked(corpus_lib, browser,  # noqa: F811
+                                                                      tmp_path):
+    """`serve --sign-in`: without an account nothing is served (page, API, media); a student
+    who signs in asks, and the question log holds their account name (the default server, no
+    sign-in, stores none: test_asked). Sign-in on with no accounts is a configuration error."""
+    home = tmp_path / "library"
+    corpus_lib.catalog.db.execute("PRAGMA wal_checkpoint(FULL)")
+    shutil.copytree(corpus_lib.root, home, symlinks=True,
+                    ignore=shutil.ignore_patterns("ingest.lock", "asked.sqlite*"))
+    refused = subprocess.run([sys.executable, "-m", "lectern.cli.serve", "--sign-in"], cwd=REPO,
+                             env={**os.environ, "LECTERN_HOME": str(home)}, capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode == 2 and "lectern students add NAME" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    lectern("students", "add", "ada.l@uni.example", "--password-stdin", home=home, check=True,
+            input="analytical engine\n")
+    srv = Server(home, tmp_path / "serve.log", args=("--sign-in",))
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        srv.wait()
+        assert http(srv.url + "/media/L01")[0] == 401           # media and the API need a student
+        assert http(srv.url + "/gradio_api/info")[0] == 401
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(srv.url + "/", wait_until="load")
+        pw = page.locator("input[type='password']")
+        pw.wait_for()
+        page.locator("input[type='text']").first.fill("ada.l@uni.example")
+        pw.fill("analytical engin")
+        page.get_by_role("button", name="Login").click()
+        page.get_by_text("Incorrect").first.wait_for()
+        assert page.locator("#lectern-question").count() == 0
+        shot(page, "student-sign-in")
+        page.locator("input[type='text']").first.fill("Ada.L@uni.example")   # names ignore case
+        pw.fill("analytical engine")
+        page.get_by_role("button", name="Login").click()
+        page.locator("#lectern-question textarea").wait_for()   # signed in: the chat page
+        question = "Which team won the 1998 football World Cup final in Paris?"
+        assert "cover" in _ask(page, srv, question)
+        assert ctx.request.get(srv.url + "/media/L01").status == 200   # the page's cookie plays it
+        shot(page, "student-signed-in-answer")
+        _instructor(page, srv, "What students ask")   # the instructor sees who asked
+        page.locator("#lectern-asked .lectern-asked-refused .lectern-asked-by").get_by_text(
+            "ada.l@uni.example").wait_for()
+        shot(page, "instructor-sees-who-asked")
+    finally:
+        ctx.close()
+        srv.stop()
+    db = sqlite3.connect(home / "asked.sqlite")
+    rows = db.execute("SELECT question, student FROM asked").fetchall()
+    assert rows == [(question, "ada.l@uni.example")], rows

@@ -5,6 +5,9 @@
     /media/<id>       a video's media file from the library (Range requests: the player seeks)
     /speech/<turn>/<n>.wav   synthesized answers
     /healthz          200 when the server is up
+
+With `serve.sign_in` on, the student page sits behind gradio's login too, checked against
+the roster (study/roster.py), and /media and /speech answer only a signed-in student.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.routing import Mount
 
+from lectern.config import ConfigError
 from lectern.library import Library
 
 from . import instructor, student
@@ -27,6 +32,7 @@ from .jobs import JobRunner
 from .media import NotServable, media_file, speech_file
 from .speech import Speaker, SpeechUnavailable
 from study.asked import Log
+from study.roster import Roster
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -76,11 +82,13 @@ def head() -> str:
 
 
 def create(lib: Library, cfg: ServeConfig, answers: Answers | None = None) -> tuple[FastAPI, AppState]:
+    roster = roster_for(lib, cfg)
     answers = answers or Answers(lib)
     speaker, note = open_speaker(lib, cfg)
-    state = AppState(lib, cfg, answers, Chat(lib, answers, speaker, note, Log(lib.root)), JobRunner())
+    chat = Chat(lib, answers, speaker, note, Log(lib.root), roster)
+    state = AppState(lib, cfg, answers, chat, JobRunner())
     app = FastAPI(title=cfg.title, docs_url=None, redoc_url=None, openapi_url=None)
-    _routes(app, lib)
+    _routes(app, lib, roster is not None)
     label = speaker.label if speaker else "Spoken answers are unavailable."
     css = (STATIC / "lectern.css").read_text()
     pages = student.build(lib, cfg, state.chat, label)
@@ -94,17 +102,46 @@ def create(lib: Library, cfg: ServeConfig, answers: Answers | None = None) -> tu
                         auth_message="Instructor login (user name: instructor)",
                         max_file_size=f"{cfg.max_upload_mb}mb", footer_links=[], css=css)
     gr.mount_gradio_app(app, pages, path="", footer_links=[], css=css, head=head(),
-                        allowed_paths=[], max_file_size="1mb")
+                        allowed_paths=[], max_file_size="1mb",
+                        auth=roster.check if roster else None,
+                        auth_message="Sign in with the account your instructor gave you")
     return app, state
 
 
-def _routes(app: FastAPI, lib: Library) -> None:
+def roster_for(lib: Library, cfg: ServeConfig) -> Roster | None:
+    """The accounts students sign in with; None with sign-in off. ConfigError when there are none."""
+    if not cfg.sign_in:
+        return None
+    roster = Roster(lib.root)
+    if not roster.all():
+        raise ConfigError("serve.sign_in is on but there are no student accounts: "
+                          "add them with `lectern students add NAME`")
+    return roster
+
+
+def _student(app: FastAPI, request: Request) -> str | None:
+    """The student signed in to the page (gradio's token cookie), or None."""
+    for route in app.routes:
+        if isinstance(route, Mount) and route.path == "" and hasattr(route.app, "tokens"):
+            page = route.app
+            token = (request.cookies.get(f"access-token-{page.cookie_id}")
+                     or request.cookies.get(f"access-token-unsecure-{page.cookie_id}"))
+            return page.tokens.get(token)
+    return None
+
+
+def _routes(app: FastAPI, lib: Library, sign_in: bool) -> None:
+    def signed_in(request: Request) -> None:
+        if sign_in and _student(app, request) is None:
+            raise HTTPException(401, "sign in first")
+
     @app.get("/healthz")
     def healthz():
         return JSONResponse({"ok": True, "videos": len(lib.videos())})
 
     @app.get("/media/{video_id}")
-    def media(video_id: str):
+    def media(video_id: str, request: Request):
+        signed_in(request)
         try:
             path = media_file(lib, video_id)
         except NotServable:
@@ -113,7 +150,8 @@ def _routes(app: FastAPI, lib: Library) -> None:
                             headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/speech/{turn}/{part}")
-    def speech(turn: str, part: str):
+    def speech(turn: str, part: str, request: Request):
+        signed_in(request)
         try:
             path = speech_file(lib, turn, part)
         except NotServable:

@@ -19,6 +19,7 @@ import gradio as gr
 from assistant.answer import QuestionError, check_question
 from lectern.library import Library
 from study.asked import Log
+from study.roster import Roster
 
 from . import render
 from .answers import Answers, AnswerUnavailable, Delta
@@ -34,10 +35,11 @@ SPEECH_WAIT_S = 120  # an answer's speech that takes longer than this is abandon
 
 class Chat:
     def __init__(self, lib: Library, answers: Answers, speaker: Speaker | None,
-                 speech_note: str = "", asked: Log | None = None):
+                 speech_note: str = "", asked: Log | None = None, roster: Roster | None = None):
         self.lib, self.answers, self.speaker = lib, answers, speaker
         self.speech_note = speech_note   # why there is no voice, when there is none
         self.asked = asked               # every question and answer, for the instructor
+        self.roster = roster             # sign-in on: questions are logged with the student
 
     def _speech_html(self, job: SpeechJob | None) -> str:
         if job is None:
@@ -46,7 +48,7 @@ class Chat:
                                    job.error)
 
     def respond(self, message: str, history: list, conversation, speak: bool = True,
-                logged: dict | None = None) -> Iterator[tuple]:
+                logged: dict | None = None, request: gr.Request = None) -> Iterator[tuple]:
         """Yields (textbox, chat history, speech list, conversation, speech turn, logged) updates;
         `logged` maps an answer's place in the history to its row in the question log.
 
@@ -104,9 +106,16 @@ class Chat:
             if self.asked is not None:
                 row = turn or uuid.uuid4().hex
                 self.asked.record(row, message, final.text, final.refused,
-                                  [(c.video_id, c.start, c.end) for c in final.citations])
+                                  [(c.video_id, c.start, c.end) for c in final.citations],
+                                  self._student(request))
                 logged[len(history) - 1] = row
         yield "", history, self._speech_html(job), conversation, turn, logged
+
+    def _student(self, request: gr.Request | None) -> str | None:
+        """Who asked, only when the instructor turned sign-in on; never otherwise."""
+        if self.roster is None or request is None or not request.username:
+            return None
+        return self.roster.signed_in_name(request.username)
 
     def rate(self, logged: dict, data: gr.LikeData) -> None:
         """A student's thumbs up or down on an answer (withdrawn: liked is None)."""

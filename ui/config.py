@@ -32,6 +32,9 @@ class ServeConfig:
     autoplay: bool = True         # the default of the page's autoplay switch
     max_upload_mb: int = 2048
     title: str = "Lectern"
+    # Students sign in with the accounts of `lectern students add`, and the question log
+    # keeps who asked. Off: no sign-in, and no identity is ever stored.
+    sign_in: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

@@ -242,8 +242,9 @@ def _assignments_tab(ins: Instructor) -> tuple:
 def _asked_tab(ins: Instructor) -> tuple:
     """The tab's (summary, lecture, plot), which selecting the tab refreshes."""
     g = _guard
-    gr.Markdown("Questions asked in the student chat (never who asked): what the lectures did not "
-                "cover, answers students marked wrong, and where in each lecture answers cite most.")
+    gr.Markdown("Questions asked in the student chat (who asked only with sign-in on): what "
+                "the lectures did not cover, answers students marked wrong, and where in each "
+                "lecture answers cite most.")
     refresh = gr.Button("Refresh", size="sm")
     summary = gr.HTML("", elem_id="lectern-asked")
     video = gr.Dropdown([], label="Lecture", elem_id="lectern-asked-video")

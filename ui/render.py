@@ -155,8 +155,11 @@ def asked(rows, top) -> str:
     refused = [r for r in rows if r.refused]
     wrong = [r for r in rows if r.rating == -1]
 
+    def who(r) -> str:   # only with sign-in on is there a name to show
+        return f' <span class="lectern-asked-by">— {html.escape(r.student)}</span>' if r.student else ""
+
     def items(rs):
-        return "".join(f"<li>{html.escape(r.question)}</li>" for r in rs[:30]) or "<li>none</li>"
+        return "".join(f"<li>{html.escape(r.question)}{who(r)}</li>" for r in rs[:30]) or "<li>none</li>"
     cited = "".join(f"<li>{html.escape(m.video_id)} {m.minute}:00 — cited {m.count}×: "
                     f"{html.escape('; '.join(m.questions[:3]))}</li>" for m in top)
     return (f'<p>{len(rows)} questions asked; {len(refused)} not covered by the lectures; '
@@ -164,7 +167,6 @@ def asked(rows, top) -> str:
             f'<h4>Not covered (refused)</h4><ul class="lectern-asked-refused">{items(refused)}</ul>'
             f'<h4>Marked wrong</h4><ul class="lectern-asked-wrong">{items(wrong)}</ul>'
             f'<h4>Most cited minutes</h4><ul>{cited or "<li>none yet</li>"}</ul>')
-
 
 
 def assignments(rows) -> str:

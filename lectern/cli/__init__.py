@@ -90,12 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="assemble the offline models into the cache and check them")
 
-    from . import ask, finetune, serve, study
+    from . import ask, finetune, serve, students, study
     ask.add_arguments(sub)
     study.add_arguments(sub)
     finetune.add_arguments(sub)
     _voice_arguments(sub)
     serve.add_arguments(sub)
+    students.add_arguments(sub)
     return p
 
 
@@ -184,14 +185,14 @@ def _rebuild_catalog(verbose: bool) -> int:
 
 
 def _dispatch(lib: Library, args: argparse.Namespace) -> int:
-    from . import ask, finetune, ingest, serve, study, voice
+    from . import ask, finetune, ingest, serve, students, study, voice
     if args.command == "voice":
         return voice.voice_enroll(lib, args)
     handlers = {"ingest": ingest.ingest, "status": lambda lib, a: ingest.status(lib, a.json),
                 "index": ask.index, "ask": ask.ask, "eval": ask.evaluate,
                 "say": voice.say, "serve": serve.serve, "finetune": finetune.finetune,
                 "quiz": study.quiz, "insights": study.insights, "guide": study.guide,
-                "assignment": study.assignment}
+                "assignment": study.assignment, "students": students.students}
     return handlers[args.command](lib, args)
 
 

@@ -24,16 +24,27 @@ def add_arguments(sub) -> None:
                          "command lines are visible to other users)")
     sv.add_argument("--no-voice", action="store_true", help="do not speak answers")
     sv.add_argument("--concurrency", type=int, help="answers generated at once (default 1)")
+    sv.add_argument("--sign-in", action="store_true", default=None,
+                    help="students sign in with the accounts of `lectern students add`, and the "
+                         "question log keeps who asked (config: serve.sign_in; default off: no "
+                         "sign-in, no identity stored)")
 
 
 def serve(lib: Library, args: argparse.Namespace) -> int:
     from assistant.answer import AssistantError
     from ui.answers import AnswerUnavailable
+    from ui.app import roster_for
     from ui.app import serve as run
     from ui.config import load_config
 
     cfg = load_config(lib, host=args.host, port=args.port, password=args.password,
-                      concurrency=args.concurrency, voice=False if args.no_voice else None)
+                      concurrency=args.concurrency, voice=False if args.no_voice else None,
+                      sign_in=args.sign_in)
+    roster = roster_for(lib, cfg)   # sign-in without accounts: a configuration error, before serving
+    if roster is not None:
+        print(f"lectern: sign-in is on: {len(roster.all())} student account(s); questions are "
+              "logged with who asked", file=sys.stderr)
+        roster.close()
     if not cfg.password:
         print("lectern: no instructor password set ($LECTERN_INSTRUCTOR_PASSWORD or --password): "
               "the instructor page will refuse every login", file=sys.stderr)

@@ -35,7 +35,8 @@ def add_arguments(sub) -> None:
                                           "answers marked wrong, the most cited minutes",
                          description="Every question asked in the web app is logged in "
                          "$LECTERN_HOME/asked.sqlite, with its answer, citations, whether it was "
-                         "refused, and the student's thumbs up or down; never who asked.")
+                         "refused, and the student's thumbs up or down; who asked only when sign-in is on "
+                         "(lectern students).")
     ins.add_argument("--json", action="store_true", help="print JSON (with the whole timeline)")
     ins.add_argument("--csv", metavar="FILE", help="write every logged question to FILE as CSV")
 
