@@ -116,6 +116,15 @@ def peaks(rows: list[Asked], k: int = 3) -> list[Minute]:
     return sorted(every, key=lambda m: (-m.count, m.video_id, m.minute))[:k]
 
 
+def counts(rows: list[Asked]) -> str:
+    """One line: "12 questions asked; 3 not covered by the lectures; 1 answer marked wrong"."""
+    def n(k: int, one: str, many: str) -> str:
+        return f"{k} {one if k == 1 else many}"
+    return (f"{n(len(rows), 'question', 'questions')} asked; "
+            f"{sum(r.refused for r in rows)} not covered by the lectures; "
+            f"{n(sum(r.rating == -1 for r in rows), 'answer', 'answers')} marked wrong")
+
+
 def to_csv(rows: list[Asked]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -70,7 +70,7 @@ def test_the_timeline_counts_cited_minutes_and_keeps_the_questions_behind_them(t
     log.close()
     out = tmp_path / "asked.csv"
     proc = lectern("insights", "--csv", str(out), home=tmp_path, check=True)
-    assert "3 questions asked; 1 not covered by the lectures; 1 answers marked wrong" in proc.stdout
+    assert "3 questions asked; 1 not covered by the lectures; 1 answer marked wrong" in proc.stdout
     assert "P 1:00-1:59  cited 2x" in proc.stdout
     assert len(out.read_text().splitlines()) == 4
 

@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlencode
 
 from lectern.timefmt import clock
+from study.asked import counts
 
 from .media import Playable
 
@@ -162,8 +163,7 @@ def asked(rows, top) -> str:
         return "".join(f"<li>{html.escape(r.question)}{who(r)}</li>" for r in rs[:30]) or "<li>none</li>"
     cited = "".join(f"<li>{html.escape(m.video_id)} {m.minute}:00 — cited {m.count}×: "
                     f"{html.escape('; '.join(m.questions[:3]))}</li>" for m in top)
-    return (f'<p>{len(rows)} questions asked; {len(refused)} not covered by the lectures; '
-            f'{len(wrong)} answers marked wrong.</p>'
+    return (f'<p>{html.escape(counts(rows))}.</p>'
             f'<h4>Not covered (refused)</h4><ul class="lectern-asked-refused">{items(refused)}</ul>'
             f'<h4>Marked wrong</h4><ul class="lectern-asked-wrong">{items(wrong)}</ul>'
             f'<h4>Most cited minutes</h4><ul>{cited or "<li>none yet</li>"}</ul>')

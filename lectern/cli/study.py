@@ -97,7 +97,7 @@ def quiz(lib: Library, args: argparse.Namespace) -> int:
 
 
 def insights(lib: Library, args: argparse.Namespace) -> int:
-    from study.asked import Log, insights, peaks, to_csv
+    from study.asked import Log, counts, insights, peaks, to_csv
 
     log = Log(lib.root)
     try:
@@ -111,8 +111,7 @@ def insights(lib: Library, args: argparse.Namespace) -> int:
         print(json.dumps(insights(rows), indent=1, ensure_ascii=False))
         return 0
     data = insights(rows)
-    print(f"{data['questions']} questions asked; {len(data['refused'])} not covered by the "
-          f"lectures; {len(data['marked_wrong'])} answers marked wrong, {data['marked_right']} right")
+    print(f"{counts(rows)}, {data['marked_right']} right")
     for title, key in (("Not covered (refused)", "refused"), ("Marked wrong", "marked_wrong")):
         if data[key]:
             print(f"\n{title}:")
