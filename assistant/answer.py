@@ -107,6 +107,7 @@ class Answer:
     related: tuple[Citation, ...] = ()
     checks: tuple[SentenceCheck, ...] = ()   # what grounding did with each sentence written
     hint: Hint | None = None         # an assignment's task: concepts and moments, no solution
+    quoted: bool = False             # the model's first sentence failed: the lecture's own words
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,11 @@ class Assistant:
             return
         state = _Generation(t0)
         gate = yield from self._generate(query, ex, state)
+        quoted = self._quotable(state, gate, can)
+        if quoted is not None:
+            yield from state.emit([_quote(quoted)])
+            state.refused = False
+            state.citations = (self.links.citation(1, quoted, [quoted.lead]),)
         if state.refused:
             yield from done.refuse(prompt.NOT_COVERED, ex, state, gate)
             return
@@ -243,7 +249,18 @@ class Assistant:
                           time.perf_counter() - t0, True, state.first or 0.0)
         yield Answer(question, query, state.text.strip(), state.citations, False, timings,
                      tuple(can.result.hits), can.similarity, state.truncated,
-                     checks=tuple(gate.checks) if gate else ())
+                     checks=tuple(gate.checks) if gate else (), quoted=quoted is not None)
+
+    def _quotable(self, state: "_Generation", gate: AnswerGate | None,
+                  can: Answerability) -> Excerpt | None:
+        """The excerpt whose words replace a first sentence the gate cut, when the question
+        scores high enough that the course very likely answers it (quote_score); else None.
+        A model that said itself that the excerpts do not answer is believed."""
+        if not (state.refused and gate is not None and gate.unsupported) or \
+                _REFUSAL.search(state.raw) or can.score < self.cfg.quote_score:
+            return None
+        best = max(can.excerpts, key=lambda e: e.score)
+        return best if best.lead is not None else None
 
     def related(self, ex: Sequence[Excerpt]) -> tuple[Citation, ...]:
         """The closest moments, when the course does not answer: each with its best sentence."""
@@ -324,6 +341,10 @@ class _Done:
 # A sentence ends at . ! or ? before a space or the end ("9.8" and "Hardway.com" go on),
 # with its closing quotes and [n] markers.
 _SENTENCE_END = re.compile(r"[.!?][\u201d\")]*(?:\s*\[\d+\])*(?=\s|$)")
+
+
+def _quote(e: Excerpt) -> str:
+    return f"In the lecture's words: \u201c{e.lead.text.strip()}\u201d [1]"
 
 
 def whole_sentences(text: str) -> str:

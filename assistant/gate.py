@@ -10,7 +10,9 @@ excerpts it cites (lectern/grounding.py). A supported sentence is shown
 A sentence that only restates the question claims nothing: it is not shown.
 (Quoting the top passage in place of a failed first sentence was measured
 too: on near-topic questions the course does not answer, the quote read as
-an answer 7 times in 27, so a failed first sentence is a refusal.)
+an answer 7 times in 27, so a failed first sentence is a refusal, except where
+the question scores above assistant.quote_score: there the caller quotes the
+best excerpt sentence instead, Assistant._quotable.)
 A sentence that cites nothing, or cites an excerpt that does not hold it, is
 checked against the other excerpts (those holding most of its words first) and
 cites the first that supports it. Every shown sentence keeps

@@ -337,3 +337,29 @@ def test_a_near_topic_question_the_course_does_not_answer_is_refused_with_relate
     assert a.refused and a.text.startswith("The lectures don't cover this") and not a.citations
     assert a.related and all(c.quote and c.video_id in {"L01", "L04", "EVIL"} for c in a.related)
     assert any(c.video_id == "L04" for c in a.related)
+
+
+@needs_corpus
+def test_a_failed_first_sentence_of_a_question_the_course_answers_becomes_the_lectures_words(small):
+    """The gate cuts the invented figure; the question scores above assistant.quote_score, so
+    the answer is the best excerpt sentence itself, quoted and cited, instead of "not covered".
+    With the bar out of reach the same reply is refused."""
+    from dataclasses import replace
+    question = "How many text-to-speech sessions can run at the same time on the 300 dollar card?"
+    can = small.answerability(question)
+    assert can.score >= small.cfg.quote_score, can.score
+    reply = "The 300 dollar card runs 80 sessions at the same time [1]."
+    a = Assistant(small.lib, small.retriever, _ScriptedLLM(reply), small.cfg)
+    events = list(a.stream(question))
+    final, streamed = events[-1], "".join(e.text for e in events[:-1])
+    best = max(can.excerpts, key=lambda e: e.score)
+    assert not final.refused and final.quoted and [c.action for c in final.checks] == ["cut"]
+    assert "80" not in streamed and streamed.strip() == final.text
+    assert final.text == f"In the lecture's words: \u201c{best.lead.text.strip()}\u201d [1]"
+    assert "50 sessions of text-to-speech" in final.text
+    [cite] = final.citations
+    assert cite.video_id == "L01" and cite.quote == best.lead.text and cite.quote_start == best.lead.start
+    strict = Assistant(small.lib, small.retriever, _ScriptedLLM(reply),
+                       replace(small.cfg, quote_score=1.01))
+    refused = strict.ask(question)
+    assert refused.refused and not refused.quoted and refused.text.startswith("The lectures don't")
