@@ -14,7 +14,8 @@ student's own question, which it may restate) when
      "velocity", "distillation") names a concept or a thing, and a concept the
      excerpt never names is one the lecturer did not state, and
   3. a number with a unit ("15 meters", "8 ms") is in the evidence with that unit:
-     "15 kilograms" there does not make "15 meters" true,
+     "15 kilograms" there does not make "15 meters" true; likewise a number that counts
+     what a "how many X" question asks ("4 GPUs") must count X in the evidence,
   4. a number or name taken from the question (a rare word it capitalises or writes
      with digits; not a unit) is one the cited lecture says somewhere, or one letter
      off (`lecture`, when given): "the SpeechT5 model has 500,000,000
@@ -190,6 +191,8 @@ def check_against(sentence: str, ev: Evidence, question: str = "",
     missing = tuple(w for w in words if w not in held and (is_number(w) or zipf(w) < RARE_ZIPF))
     if any(is_number(w) for w in missing):
         return Verdict(False, support, missing, "a number no excerpt gives")
+    if wrong := _uncounted(sentence, ev.texts, question):   # the number is there, counting else
+        return Verdict(False, support, wrong, "a count of what was asked no excerpt gives")
     if missing:
         return Verdict(False, support, missing, "a term no excerpt uses")
     if reversed_ := _reversed_change(sentence, ev.texts):
@@ -297,6 +300,33 @@ def _unit_mismatch(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
     """The sentence's numbers with a unit that no evidence text gives them with."""
     given = set().union(*(_with_units(t) for t in evidence)) if evidence else set()
     return tuple(f"{n} {u}" for n, u in sorted(_with_units(sentence)) if (n, u) not in given)
+
+
+# "How many GPUs does ...": what is counted is the first plural among the next words
+# ("how many real-time text-to-speech sessions"), else the word right after "how many".
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w'-]+\s*){1,4})", re.I)
+COUNT_SPAN = 3   # words between a number and what it counts ("50 real-time sessions")
+
+
+def _counts(text: str, noun: str) -> set[str]:
+    """The numbers the text puts within COUNT_SPAN words before `noun` (a stem)."""
+    words = normalized_words(text)
+    return {w for i, w in enumerate(words) if is_number(w)
+            and any(stem(x) == noun for x in words[i + 1:i + 2 + COUNT_SPAN])}
+
+
+def _uncounted(sentence: str, evidence: Sequence[str], question: str) -> tuple[str, ...]:
+    """For "how many X" questions: a number the sentence gives as a count of X ("4 GPUs")
+    must count X in an excerpt too. Rule 1 passes "the server has 4 GPUs" on an excerpt
+    whose "four" is a batch size; as with units, the number must go with the same thing."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return ()
+    after = m.group(1).split()
+    counted = next((w for w in after if len(w) > 3 and w.lower().endswith("s")), after[0])
+    noun = stem(normalized_words(counted)[-1])
+    given = set().union(*(_counts(t, noun) for t in evidence)) if evidence else set()
+    return tuple(f"{n} {counted}" for n in sorted(_counts(sentence, noun) - given))
 
 
 def overlap(sentence: str, candidate: str) -> float:

@@ -69,6 +69,28 @@ def test_a_number_keeps_its_unit():
     assert not grounding.check("Each frame took 8 ms.", ["each frame took 8 seconds"], "").supported
 
 
+def test_a_count_of_what_was_asked_must_count_the_same_thing_in_the_excerpt():
+    """What the 0.5B model wrote for n10 on the ASR library: the excerpt's "four" is a batch size."""
+    question = "How many GPUs does the bootcamp's AI inference server have?"
+    ex = ["It's just about like how big of a batch size can you process So you know, you could "
+          "fit the whole thing on there and maybe do a batch size of like four but as soon as you "
+          "try to go to a batch size of like 18 it will just explode because"]
+    v = grounding.check("The bootcamp's AI inference server has 4 GPUs. [1]", ex, question)
+    assert not v.supported and v.missing == ("4 GPUs",) and "count" in v.why
+    assert grounding.check("The server has 4 GPUs.", ["The server has four NVIDIA GPUs in it."],
+                           question).supported
+    sessions = "How many real-time text-to-speech sessions could run at once on the inexpensive GPU?"
+    said = ["Right now I have one that dollar three hundred card I can do 50 sessions of text to "
+            "speech in real time at the same time so."]
+    assert grounding.check("The inexpensive GPU runs 50 sessions of text to speech at once.", said,
+                           sessions).supported
+    assert grounding.check("It can do 50 real-time sessions.", said, sessions).supported
+    assert not grounding.check("It runs 300 sessions.", said, sessions).supported
+    # other questions are not touched: the number need not count anything asked
+    assert grounding.check("The card does 50 sessions.", ["The card has 50 cores."],
+                           "What can the card do?").supported
+
+
 def test_a_term_taken_from_the_question_must_be_one_the_cited_lecture_says():
     """n02 of tests/data/near_topic.jsonl: the excerpt is AssemblyAI's models (L05); SpeechT5
     is what the question names from another lecture. Every word of the sentence is in the
