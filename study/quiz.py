@@ -41,10 +41,14 @@ from lectern.llm import LLM, LLMConfig, Message
 
 log = logging.getLogger(__name__)
 
-KIND, VERSION = "quiz", 3   # 3: a failed model question gets a fill-in-the-blank second chance
+KIND, VERSION = "quiz", 4   # 4: no answer the recognizer was unsure it heard (MIN_ANSWER_P)
 PASSAGE_S = (20.0, 60.0)     # passage length, seconds: a question's context
 SENTENCE_WORDS = (8, 45)     # a sentence shorter says too little, longer is a paragraph
 MAX_ANSWER_WORDS = 3
+# Whisper's probability for each word of an answer must be at least this: a word the
+# recognizer was unsure it heard is often a mishearing ("involved in seep", p 0.27, for
+# "speech" in L01), and a quiz must not teach it. Text transcripts (captions) carry 1.0.
+MIN_ANSWER_P = 0.5
 CHOICES = 4
 QUESTION_WORDS = (3, 30)
 # The model sees the sentence with the answer blanked out, so it cannot copy the answer into
@@ -161,9 +165,23 @@ class _Pick:
     answer: str
 
 
-def _picks(chunks: list[Chunk], n: int, per_stretch: int = 3) -> list[list[_Pick]]:
+def _unsure(t: Transcript) -> set[tuple[float, str]]:
+    """(start, normalised word) of every word Whisper gave less than MIN_ANSWER_P."""
+    return {(round(w.start, 2), x) for seg in t.segments for w in seg.words
+            if w.probability < MIN_ANSWER_P for x in grounding.normalized_words(w.text)}
+
+
+def _heard(answer: str, s: Sentence, unsure: set[tuple[float, str]]) -> bool:
+    """Whether no word of the answer is one the recognizer was unsure of within the sentence."""
+    said = set(grounding.normalized_words(answer))
+    return not any(s.start - 0.05 <= start <= s.end + 0.05 and w in said for start, w in unsure)
+
+
+def _picks(chunks: list[Chunk], n: int, per_stretch: int = 3,
+           unsure: set[tuple[float, str]] = frozenset()) -> list[list[_Pick]]:
     """For each of n stretches of the lecture, its best (sentence, term) candidates, best
-    first: terms the lecture says most often (a concept it teaches, not a passing name)."""
+    first: terms the lecture says most often (a concept it teaches, not a passing name);
+    none with a word the recognizer was unsure it heard."""
     counts = Counter(grounding.stem(w) for c in chunks for t in terms(c.text)
                      for w in grounding.normalized_words(t))
     groups = np.array_split(np.arange(len(chunks)), min(n, len(chunks))) if chunks else []
@@ -178,6 +196,8 @@ def _picks(chunks: list[Chunk], n: int, per_stretch: int = 3) -> list[list[_Pick
                 if len(found) < 2:   # a sentence with one rare word says little else ("thank
                     continue         # you, Lorenzo, for attending"): its blank is a guess
                 for t in found:
+                    if unsure and not _heard(t, s, unsure):
+                        continue
                     stems = frozenset(_stems(t))
                     score = sum(counts[x] for x in stems) / len(stems)
                     if stems not in scored or score > scored[stems][0]:
@@ -301,7 +321,7 @@ def make(t: Transcript, info: SourceInfo, folder: Path, llm: LLM, embedder: Embe
     rng = np.random.default_rng(int(hashlib.sha256(f"{t.video_id}/{seed}".encode()).hexdigest()[:8], 16))
     quiz = Quiz(t.video_id)
     asked: set[str] = set()   # answers' stems and questions already used
-    for candidates in _picks(chunks, n):
+    for candidates in _picks(chunks, n, unsure=_unsure(t)):
         for pick in candidates:   # the stretch's next candidate when one fails its checks
             if " ".join(sorted(_stems(pick.answer))) in asked:
                 continue
