@@ -232,6 +232,13 @@ def _reversed_change(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
         return ()
     for src, dst in _changes(sentence):
         key_src, key_dst = src - dst, dst - src
+        if key_dst and not key_src:
+            # "what is converted into gravitational potential energy?": no source named, so
+            # the target alone must not be only what the evidence changes from
+            keys = [(s - d, d - s) for s, d in stated]
+            if any(key_dst & s2 for s2, _ in keys) and not any(key_dst & d2 for _, d2 in keys):
+                return tuple(w for w in content_words(sentence) if stem(w) in key_dst)
+            continue
         if not key_src or not key_dst:
             continue
         agrees = any(key_dst & d and not key_dst & s for s, d in stated)

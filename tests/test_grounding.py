@@ -42,6 +42,14 @@ def test_a_change_stated_the_other_way_round_is_not_supported():
     assert right.supported, right
     both_ways = "There is a conversion from kinetic energy to potential energy."
     assert grounding.check(both_ways, [PENDULUM], QUESTION).supported   # "... and back" in it
+    # no source named: the target must not be what the excerpt converts from (a quiz question
+    # the 0.5B model wrote on the physics lecture, its answer "kinetic")
+    swing = ["You swing it, thereby converting gravitational potential energy into kinetic energy."]
+    asked_back = grounding.check("What is the energy that is converted into gravitational potential "
+                                 "energy when you swing a heavy object?", swing, "")
+    assert not asked_back.supported and "potential" in asked_back.missing, asked_back
+    assert grounding.check("When you swing it, energy is converted into kinetic energy.", swing,
+                           "").supported
 
 
 def test_numbers_must_be_in_the_excerpt():
