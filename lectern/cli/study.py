@@ -116,7 +116,7 @@ def insights(lib: Library, args: argparse.Namespace) -> int:
         if data[key]:
             print(f"\n{title}:")
             for r in data[key][:20]:
-                print(f"  - {r['question']}")
+                print(f"  - {r['question']}" + (f"  ({r['student']})" if r['student'] else ""))
     top = peaks(rows, 5)
     if top:
         print("\nMost cited minutes (where students ask most):")
