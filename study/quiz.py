@@ -46,8 +46,8 @@ PASSAGE_S = (20.0, 60.0)     # passage length, seconds: a question's context
 SENTENCE_WORDS = (8, 45)     # a sentence shorter says too little, longer is a paragraph
 MAX_ANSWER_WORDS = 3
 # Whisper's probability for each word of an answer must be at least this: a word the
-# recognizer was unsure it heard is often a mishearing ("involved in seep", p 0.27, for
-# "speech" in L01), and a quiz must not teach it. Text transcripts (captions) carry 1.0.
+# recognizer was unsure it heard is often a mishearing ("involved in seep", p 0.27, in
+# L01), and a quiz must not teach it. Text transcripts (captions) carry 1.0.
 MIN_ANSWER_P = 0.5
 CHOICES = 4
 QUESTION_WORDS = (3, 30)
