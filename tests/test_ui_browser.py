@@ -428,7 +428,8 @@ def test_instructor_page_needs_login(server, page):
     with page.expect_file_chooser() as chooser:
         page.get_by_text("Click to Upload").first.click()
     chooser.value.set_files(str(bad))
-    page.get_by_text("not-media.txt").first.wait_for()    # uploaded (to the server's temp folder)
+    # uploaded (to the server's temp folder); on a loaded 2-core CI box this took over 60 s once
+    page.get_by_text("not-media.txt").first.wait_for(timeout=180_000)
     page.locator("#lectern-ingest").click()
     page.get_by_text("not an audio or video file").first.wait_for()
     assert not (server.home / "uploads" / "not-media.txt").exists()
