@@ -160,6 +160,13 @@ def page(browser, server, request):
     ctx.close()
 
 
+def _log_in(page, user: str, password: str) -> None:
+    """Fill gradio's login form and submit it (the student page with sign-in, or /instructor)."""
+    page.locator("input[type='text']").first.fill(user)
+    page.locator("input[type='password']").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
 def _open_student(page, server) -> None:
     page.goto(server.url + "/", wait_until="load")
     page.wait_for_selector("#lectern-question textarea")
@@ -326,9 +333,7 @@ def test_the_instructor_sees_the_refused_question_just_asked_and_the_citation_ti
     dislike = page.locator("#lectern-chat button[aria-label*='islike' i]").last
     dislike.click()
     page.goto(server.url + "/instructor/", wait_until="load")
-    page.locator("input[type='text']").first.fill("instructor")
-    page.locator("input[type='password']").fill(PASSWORD)
-    page.get_by_role("button", name="Login").click()
+    _log_in(page, "instructor", PASSWORD)
     page.locator("#lectern-ingest").wait_for()
     page.get_by_role("tab", name="What students ask").click()
     refused = page.locator("#lectern-asked .lectern-asked-refused")
@@ -344,9 +349,7 @@ def _instructor(page, server, tab: str) -> None:
     page.goto(server.url + "/instructor/", wait_until="load")
     page.locator("#lectern-ingest, input[type='password']").first.wait_for()
     if page.locator("input[type='password']").count():
-        page.locator("input[type='text']").first.fill("instructor")
-        page.locator("input[type='password']").fill(PASSWORD)
-        page.get_by_role("button", name="Login").click()
+        _log_in(page, "instructor", PASSWORD)
     page.locator("#lectern-ingest").wait_for()
     page.get_by_role("tab", name=tab).click()
 
@@ -409,16 +412,12 @@ def test_instructor_page_needs_login(server, page):
     pw = page.locator("input[type='password']")
     pw.wait_for()
     assert page.locator("#lectern-ingest").count() == 0   # no instructor controls before login
-    page.locator("input[type='text']").first.fill("instructor")
-    pw.fill("wrong password")
-    page.get_by_role("button", name="Login").click()
+    _log_in(page, "instructor", "wrong password")
     page.get_by_text("Incorrect").first.wait_for()
     assert page.locator("#lectern-ingest").count() == 0
     shot(page, "instructor-login-refused")
 
-    page.locator("input[type='text']").first.fill("instructor")
-    pw.fill(PASSWORD)
-    page.get_by_role("button", name="Login").click()
+    _log_in(page, "instructor", PASSWORD)
     page.locator("#lectern-ingest").wait_for()
     table = page.locator("#lectern-status")
     table.get_by_text("L05").first.wait_for()
@@ -542,15 +541,11 @@ def test_with_sign_in_on_students_sign_in_and_the_log_keeps_who_asked(corpus_lib
         page.goto(srv.url + "/", wait_until="load")
         pw = page.locator("input[type='password']")
         pw.wait_for()
-        page.locator("input[type='text']").first.fill("ada.l@uni.example")
-        pw.fill("analytical engin")
-        page.get_by_role("button", name="Login").click()
+        _log_in(page, "ada.l@uni.example", "analytical engin")
         page.get_by_text("Incorrect").first.wait_for()
         assert page.locator("#lectern-question").count() == 0
         shot(page, "student-sign-in")
-        page.locator("input[type='text']").first.fill("Ada.L@uni.example")   # names ignore case
-        pw.fill("analytical engine")
-        page.get_by_role("button", name="Login").click()
+        _log_in(page, "Ada.L@uni.example", "analytical engine")   # names ignore case
         page.locator("#lectern-question textarea").wait_for()   # signed in: the chat page
         question = "Which team won the 1998 football World Cup final in Paris?"
         assert "cover" in _ask(page, srv, question)
