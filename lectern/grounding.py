@@ -15,7 +15,9 @@ student's own question, which it may restate) when
      excerpt never names is one the lecturer did not state, and
   3. a number with a unit ("15 meters", "8 ms") is in the evidence with that unit:
      "15 kilograms" there does not make "15 meters" true; likewise a number that counts
-     what a "how many X" question asks ("4 GPUs") must count X in the evidence,
+     what a "how many X" question asks ("4 GPUs") must count X in the evidence, and a
+     number with a unit answers "how high / how heavy / how much height" only with a unit
+     of that kind (joules do not say how much height the bob loses),
   4. a number or name taken from the question (a rare word it capitalises or writes
      with digits; not a unit) is one the cited lecture says somewhere, or one letter
      off (`lecture`, when given): "the SpeechT5 model has 500,000,000
@@ -193,6 +195,8 @@ def check_against(sentence: str, ev: Evidence, question: str = "",
         return Verdict(False, support, missing, "a number no excerpt gives")
     if wrong := _uncounted(sentence, ev.texts, question):   # the number is there, counting else
         return Verdict(False, support, wrong, "a count of what was asked no excerpt gives")
+    if wrong := _other_kind(sentence, question):
+        return Verdict(False, support, wrong, "a quantity of another kind than the question asks")
     if missing:
         return Verdict(False, support, missing, "a term no excerpt uses")
     if reversed_ := _reversed_change(sentence, ev.texts):
@@ -334,6 +338,33 @@ def _uncounted(sentence: str, evidence: Sequence[str], question: str) -> tuple[s
     noun = stem(normalized_words(counted)[-1])
     given = set().union(*(_counts(t, noun) for t in evidence)) if evidence else set()
     return tuple(f"{n} {counted}" for n in sorted(_counts(sentence, noun) - given))
+
+
+# What kind of quantity each unit measures, and the words a question asks for each kind by
+# ("how high", "how much height"). "how long" asks a length or a time.
+_KIND_OF_UNIT = {u: kind for kind, units in {
+    "length": "m cm km mile", "mass": "g kg", "energy": "j", "time": "ms s min h day week year",
+    "data": "kb mb gb tb", "frequency": "hz khz mhz ghz", "power": "w", "voltage": "v"}.items()
+    for u in units.split()}
+_ASKED_KIND = {"high": {"length"}, "tall": {"length"}, "far": {"length"}, "wide": {"length"},
+               "deep": {"length"}, "height": {"length"}, "length": {"length"},
+               "distance": {"length"}, "heavy": {"mass"}, "mass": {"mass"}, "weight": {"mass"},
+               "energy": {"energy"}, "work": {"energy"}, "time": {"time"},
+               "long": {"length", "time"}, "storage": {"data"}, "memory": {"data"}}
+_HOW = re.compile(r"\bhow\s+(?:(?:much|many)\s+)?([a-z]+)", re.I)
+
+
+def _other_kind(sentence: str, question: str) -> tuple[str, ...]:
+    """For "how high / how heavy / how much height" questions: the sentence's numbers with a
+    unit, when none of them measures what was asked. Every word of "the bob loses 150 joules
+    because of air resistance" may be in the excerpt and the question, but joules are no
+    answer to "how much height does it lose": the excerpt's figure is about something else."""
+    m = _HOW.search(question)
+    kinds = _ASKED_KIND.get(m.group(1).lower()) if m else None
+    given = _with_units(sentence)
+    if not kinds or not given or any(_KIND_OF_UNIT.get(u) in kinds for _, u in given):
+        return ()
+    return tuple(f"{n} {u}" for n, u in sorted(given))
 
 
 def overlap(sentence: str, candidate: str) -> float:
