@@ -281,16 +281,24 @@ def _said_nearly(word: str, ev: Evidence) -> bool:
     return any(stem(w) in ev.stems for w in near)
 
 
-# Units a number can carry, each spelling to one name ("ms", "milliseconds" -> "ms").
-_UNITS = {u: name for name, spellings in {
-    "ms": "ms millisecond milliseconds", "s": "sec secs second seconds", "min": "minute minutes mins",
-    "h": "hour hours hr hrs", "day": "day days", "week": "week weeks", "year": "year years",
-    "kb": "kb kilobyte kilobytes", "mb": "mb megabyte megabytes", "gb": "gb gig gigs gigabyte gigabytes",
-    "tb": "tb terabyte terabytes", "g": "gram grams", "kg": "kg kilo kilos kilogram kilograms",
-    "m": "meter meters metre metres", "cm": "cm centimeter centimeters", "km": "km kilometer kilometers",
-    "mile": "mile miles", "hz": "hz hertz", "khz": "khz kilohertz", "mhz": "mhz megahertz",
-    "ghz": "ghz gigahertz", "w": "watt watts", "j": "joule joules", "%": "percent %",
-    "x": "times x", "v": "volt volts"}.items() for u in spellings.split()}
+# Units a number can carry, by the kind of quantity each measures, each spelling to one
+# name ("ms", "milliseconds" -> "ms").
+_UNIT_KINDS = {
+    "time": {"ms": "ms millisecond milliseconds", "s": "sec secs second seconds",
+             "min": "minute minutes mins", "h": "hour hours hr hrs", "day": "day days",
+             "week": "week weeks", "year": "year years"},
+    "data": {"kb": "kb kilobyte kilobytes", "mb": "mb megabyte megabytes",
+             "gb": "gb gig gigs gigabyte gigabytes", "tb": "tb terabyte terabytes"},
+    "mass": {"g": "gram grams", "kg": "kg kilo kilos kilogram kilograms"},
+    "length": {"m": "meter meters metre metres", "cm": "cm centimeter centimeters",
+               "km": "km kilometer kilometers", "mile": "mile miles"},
+    "frequency": {"hz": "hz hertz", "khz": "khz kilohertz", "mhz": "mhz megahertz",
+                  "ghz": "ghz gigahertz"},
+    "power": {"w": "watt watts"}, "energy": {"j": "joule joules"}, "voltage": {"v": "volt volts"},
+    "ratio": {"%": "percent %", "x": "times x"}}
+_UNITS = {u: name for units in _UNIT_KINDS.values() for name, spellings in units.items()
+          for u in spellings.split()}
+_KIND_OF_UNIT = {name: kind for kind, units in _UNIT_KINDS.items() for name in units}
 _JOINED = re.compile(r"^(\d+(?:\.\d+)?)([a-z%]+)$")
 
 
@@ -340,12 +348,8 @@ def _uncounted(sentence: str, evidence: Sequence[str], question: str) -> tuple[s
     return tuple(f"{n} {counted}" for n in sorted(_counts(sentence, noun) - given))
 
 
-# What kind of quantity each unit measures, and the words a question asks for each kind by
-# ("how high", "how much height"). "how long" asks a length or a time.
-_KIND_OF_UNIT = {u: kind for kind, units in {
-    "length": "m cm km mile", "mass": "g kg", "energy": "j", "time": "ms s min h day week year",
-    "data": "kb mb gb tb", "frequency": "hz khz mhz ghz", "power": "w", "voltage": "v"}.items()
-    for u in units.split()}
+# The words a question asks for each kind of quantity by ("how high", "how much height");
+# "how long" asks a length or a time.
 _ASKED_KIND = {"high": {"length"}, "tall": {"length"}, "far": {"length"}, "wide": {"length"},
                "deep": {"length"}, "height": {"length"}, "length": {"length"},
                "distance": {"length"}, "heavy": {"mass"}, "mass": {"mass"}, "weight": {"mass"},
