@@ -107,6 +107,9 @@ class AnswerGate:
                 if alt.supported:
                     break
         evidence = " ".join(self.by_number[n].text for n in cited)
+        if verdict.supported and not self.shown and verdict.why != grounding.RESTATES and \
+                (why := grounding.unanswered(text, self.question)):
+            verdict = grounding.Verdict(False, verdict.support, (), why)
         if verdict.supported:
             if verdict.why == grounding.RESTATES:
                 self.checks.append(SentenceCheck(text, tuple(cited), verdict, SKIPPED, evidence))

@@ -1,7 +1,7 @@
 """Trust: answerability signals, and answers with and without the grounding gate.
 
     python bench/grounding.py [--library DIR] [--questions F.jsonl ...] [--signals-only]
-                              [--llm NAME] [--show]
+                              [--llm NAME] [--show] [--grounded-only]
 
 1. Signals (no model): for every question, the best hit's similarity, the best
    excerpt sentence's score and the question's rare terms the course never
@@ -10,7 +10,8 @@
 2. Answers (the real model): `lectern eval`'s figures with the gate off (the
    answers as the model writes them, every sentence shown) and on, side by
    side: keyword and citation hit, refusals, faithful sentences, latency.
-   --show prints every answer of the gated run, and every sentence held back.
+   --show prints every answer of the gated run, and every sentence held back;
+   --grounded-only skips the run with the gate off (half the time, for tuning).
 
 Questions default to ../shared/questions/dev.jsonl plus tests/data/near_topic.jsonl
 and tests/data/physics.jsonl; the library to $LECTERN_HOME (it must hold the
@@ -52,9 +53,9 @@ def signals(a: Assistant, questions) -> None:
         print(f"{t:16.2f}  {sum(un) / len(un):20.2f}  {sum(an) / len(an):18.2f}")
 
 
-def answers(a: Assistant, questions, show: bool) -> dict:
+def answers(a: Assistant, questions, show: bool, grounded_only: bool = False) -> dict:
     out = {}
-    for name, on in (("model alone", False), ("grounded", True)):
+    for name, on in (("model alone", False), ("grounded", True))[grounded_only:]:
         b = Assistant(a.lib, a.retriever, a.llm, replace(a.cfg, grounding=on))
         r = report(list(iter_eval(b, questions)))
         out[name] = r
@@ -86,6 +87,7 @@ def main() -> None:
     p.add_argument("--signals-only", action="store_true")
     p.add_argument("--llm", help="answer model (default: the library's assistant.llm)")
     p.add_argument("--show", action="store_true")
+    p.add_argument("--grounded-only", action="store_true")
     args = p.parse_args()
     lib = Library(Path(args.library) if args.library else None)
     cfg = load_config(lib, **({"llm": args.llm} if args.llm else {}))
@@ -98,7 +100,7 @@ def main() -> None:
           f"library {lib.root}, answer model {cfg.llm}\n")
     signals(a, questions)
     if not args.signals_only:
-        answers(a, questions, args.show)
+        answers(a, questions, args.show, args.grounded_only)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ student's own question, which it may restate) when
      excerpt never names is one the lecturer did not state, and
   3. a number with a unit ("15 meters", "8 ms") is in the evidence with that unit:
      "15 kilograms" there does not make "15 meters" true; likewise a number that counts
-     what a "how many X" question asks ("4 GPUs") must count X in the evidence, and a
-     number with a unit answers "how high / how heavy / how much height" only with a unit
-     of that kind (joules do not say how much height the bob loses),
+     what a "how many X" question asks ("4 GPUs") must count X in the evidence (and a
+     figure with a unit, "15 gigabyte GPU memory", counts no GPUs), and a number with
+     a unit answers "how high / how heavy / how much height" only with a unit of that
+     kind (joules do not say how much height the bob loses),
   4. a number or name taken from the question (a rare word it capitalises or writes
      with digits; not a unit) is one the cited lecture says somewhere, or one letter
      off (`lecture`, when given): "the SpeechT5 model has 500,000,000
@@ -27,6 +28,8 @@ student's own question, which it may restate) when
      words found there, each weighed by its rarity in English (common words
      weigh little: rewording is allowed, new technical content is not), is
      at least MIN_SUPPORT.
+An answer's first sentence must also answer the form of the question: a "how many"
+question with no number or amount at all is not answered (`unanswered`).
 Words are compared after stemming (Snowball), so "converts" matches
 "converting", and compounds match their parts ("AssemblyAI" = "Assembly AI").
 
@@ -195,6 +198,8 @@ def check_against(sentence: str, ev: Evidence, question: str = "",
         return Verdict(False, support, missing, "a number no excerpt gives")
     if wrong := _uncounted(sentence, ev.texts, question):   # the number is there, counting else
         return Verdict(False, support, wrong, "a count of what was asked no excerpt gives")
+    if wrong := _measure_for_count(sentence, question):
+        return Verdict(False, support, wrong, "a measure where a count was asked")
     if wrong := _other_kind(sentence, question):
         return Verdict(False, support, wrong, "a quantity of another kind than the question asks")
     if missing:
@@ -328,9 +333,11 @@ COUNT_SPAN = 3   # words between a number and what it counts ("50 real-time sess
 
 
 def _counts(text: str, noun: str) -> set[str]:
-    """The numbers the text puts within COUNT_SPAN words before `noun` (a stem)."""
+    """The numbers the text puts within COUNT_SPAN words before `noun` (a stem), unless a unit
+    follows the number: "15 gigabyte GPU memory" measures memory, it counts no GPUs."""
     words = normalized_words(text)
     return {w for i, w in enumerate(words) if is_number(w)
+            and "".join(words[i + 1:i + 2]) not in _UNITS
             and any(stem(x) == noun for x in words[i + 1:i + 2 + COUNT_SPAN])}
 
 
@@ -338,14 +345,34 @@ def _uncounted(sentence: str, evidence: Sequence[str], question: str) -> tuple[s
     """For "how many X" questions: a number the sentence gives as a count of X ("4 GPUs")
     must count X in an excerpt too. Rule 1 passes "the server has 4 GPUs" on an excerpt
     whose "four" is a batch size; as with units, the number must go with the same thing."""
-    m = _HOW_MANY.search(question)
-    if not m:
+    if not (counted := _counted(question)):
         return ()
-    after = m.group(1).split()
-    counted = next((w for w in after if len(w) > 3 and w.lower().endswith("s")), after[0])
     noun = stem(normalized_words(counted)[-1])
     given = set().union(*(_counts(t, noun) for t in evidence)) if evidence else set()
     return tuple(f"{n} {counted}" for n in sorted(_counts(sentence, noun) - given))
+
+
+def _counted(question: str) -> str:
+    """What a "how many X" question counts ("GPUs"); "" for other questions."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return ""
+    after = m.group(1).split()
+    return next((w for w in after if len(w) > 3 and w.lower().endswith("s")), after[0])
+
+
+def _measure_for_count(sentence: str, question: str) -> tuple[str, ...]:
+    """For "how many X" questions (X not a unit): the sentence's numbers, when each carries a
+    unit and none counts X. "The server has 15 gigabyte GPU memory" answers no "how many
+    GPUs": the excerpt's figure measures something else, and nothing says how many there are."""
+    counted = _counted(question)
+    words = normalized_words(counted)
+    if not words or words[-1] in _UNITS:
+        return ()    # "how many gigabytes": a unit is what is asked
+    given = _with_units(sentence)
+    if not given or _counts(sentence, stem(words[-1])):
+        return ()
+    return tuple(f"{n} {u}" for n, u in sorted(given))
 
 
 # The words a question asks for each kind of quantity by ("how high", "how much height");
@@ -369,6 +396,21 @@ def _other_kind(sentence: str, question: str) -> tuple[str, ...]:
     if not kinds or not given or any(_KIND_OF_UNIT.get(u) in kinds for _, u in given):
         return ()
     return tuple(f"{n} {u}" for n, u in sorted(given))
+
+
+# Words that give an amount without a figure: "a few", "several hundred", "none".
+_AMOUNTS = {"few", "several", "couple", "dozen", "dozens", "hundreds", "thousands", "millions",
+            "billions", "none", "single", "handful"}
+
+
+def unanswered(first: str, question: str) -> str:
+    """Why an answer's first sentence, though supported, does not answer the question: a
+    "how many" question answered with no number or amount at all. "The rewritten pipeline
+    splits the audio into smaller chunks" is in the excerpt, and says nothing of how many
+    milliseconds each holds. "" when it answers (or the question is of another form)."""
+    if _counted(question) and not any(is_number(w) or w in _AMOUNTS for w in normalized_words(first)):
+        return "no number, where the question asks how many"
+    return ""
 
 
 def overlap(sentence: str, candidate: str) -> float:

@@ -94,6 +94,12 @@ def test_a_count_of_what_was_asked_must_count_the_same_thing_in_the_excerpt():
                            sessions).supported
     assert grounding.check("It can do 50 real-time sessions.", said, sessions).supported
     assert not grounding.check("It runs 300 sessions.", said, sessions).supported
+    # n10 on the ASR library in session 20: gigabytes of GPU memory count no GPUs
+    memory = ["You need like a 15 gigabyte GPU memory to run it."]
+    v = grounding.check("The bootcamp's AI inference server has 15 gigabyte GPU memory. [1]",
+                        memory, question)
+    assert not v.supported and v.missing == ("15 gb",) and "count" in v.why, v
+    assert grounding.check("It needs 15 gigabytes.", memory, "How many gigabytes does it need?").supported
     # other questions are not touched: the number need not count anything asked
     assert grounding.check("The card does 50 sessions.", ["The card has 50 cores."],
                            "What can the card do?").supported
@@ -200,6 +206,23 @@ def test_an_unsupported_first_sentence_leaves_nothing_to_show():
     g = _gate(QUESTION, EX)
     text = _stream(g, "The pendulum bob can never come back higher [1]. Energy is conserved [1].")
     assert text == "Energy is conserved. [1]" and [c.action for c in g.checks] == [SKIPPED, SHOWN]
+
+
+def test_a_how_many_question_is_not_answered_by_a_first_sentence_without_a_number():
+    """n03 on the ASR library: the chunks are in the excerpt, their length in milliseconds is not."""
+    chunks = [_excerpt(1, "I re-wrote the pipeline, so instead of processing the whole audio in "
+                          "one go, it spits out those smaller chunks of audio.", 300.0)]
+    q = ("How many milliseconds of audio does each of the smaller chunks from the rewritten "
+         "text-to-speech pipeline contain?")
+    g = _gate(q, chunks)
+    assert _stream(g, "The rewritten pipeline spits out smaller chunks of audio [1]. More.") == ""
+    assert g.unsupported and "how many" in g.checks[0].verdict.why
+    # a number, or an amount in words, answers; later sentences need none
+    g = _gate("How many kilograms does the object weigh?", EX)
+    assert _stream(g, "The object weighs 15 kilograms [2]. It can be lifted [2].") != ""
+    assert grounding.unanswered("It ran a few sessions.", "How many sessions?") == ""
+    assert grounding.unanswered("It weighs 15 kilograms.", "How many kilograms?") == ""
+    assert grounding.unanswered("It is heavy.", "How heavy is it?") == ""
 
 
 def test_an_uncited_sentence_cites_the_excerpt_that_holds_it():
