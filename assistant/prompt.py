@@ -164,14 +164,10 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
     return out
 
 
-def _stamp(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60}:{s % 60:02d}"
-
-
 def answer_messages(question: str, ex: Sequence[Excerpt]) -> list[Message]:
-    quoted = "\n".join(f'Excerpt [{e.number}], {clean(e.title)}, at {_stamp(e.start)}: "{e.text}"'
-                       for e in ex)
+    # No time stamps: the model copied "at 3:27" into answers (d02, d03, p04 in session 21),
+    # a number no excerpt's words hold, so the gate cut the sentence; citations carry the time.
+    quoted = "\n".join(f'Excerpt [{e.number}], {clean(e.title)}: "{e.text}"' for e in ex)
     # The request comes last: right before the answer, a small model follows it best
     # (with the excerpts last, it tends to continue the list instead of answering).
     user = f"Lecture excerpts:\n{quoted}\n\nQuestion: {clean(question)}\n{ASK}"

@@ -17,8 +17,10 @@ student's own question, which it may restate) when
      "15 kilograms" there does not make "15 meters" true; likewise a number that counts
      what a "how many X" question asks ("4 GPUs") must count X in the evidence (and a
      figure with a unit, "15 gigabyte GPU memory", counts no GPUs), and a number with
-     a unit answers "how high / how heavy / how much height" only with a unit of that
-     kind (joules do not say how much height the bob loses),
+     a unit answers "how high / how heavy / how much height / what sampling rate" only
+     with a unit of that kind (joules do not say how much height the bob loses), and
+     only where an excerpt gives that figure beside something the question names ("lift
+     it up one meter" says nothing of the cable's length),
   4. a number or name taken from the question (a rare word it capitalises or writes
      with digits; not a unit) is one the cited lecture says somewhere, or one letter
      off (`lecture`, when given): "the SpeechT5 model has 500,000,000
@@ -202,6 +204,8 @@ def check_against(sentence: str, ev: Evidence, question: str = "",
         return Verdict(False, support, wrong, "a measure where a count was asked")
     if wrong := _other_kind(sentence, question):
         return Verdict(False, support, wrong, "a quantity of another kind than the question asks")
+    if wrong := _measures_other(sentence, ev.texts, question):
+        return Verdict(False, support, wrong, "a figure the excerpt gives for something else")
     if missing:
         return Verdict(False, support, missing, "a term no excerpt uses")
     if reversed_ := _reversed_change(sentence, ev.texts):
@@ -307,17 +311,26 @@ _KIND_OF_UNIT = {name: kind for kind, units in _UNIT_KINDS.items() for name in u
 _JOINED = re.compile(r"^(\d+(?:\.\d+)?)([a-z%]+)$")
 
 
-def _with_units(text: str) -> set[tuple[str, str]]:
-    """(number, unit) for each number the text follows with a unit: "15 kilograms", "8ms"."""
-    words = normalized_words(text.replace("%", " percent"))
-    out = set()
-    for a, b in zip(words, [*words[1:], ""]):
+def _figures(words: list[str]) -> list[tuple[int, str, str]]:
+    """(position, number, unit) for each number the words follow with a unit: "15
+    kilograms", "8ms"."""
+    out = []
+    for i, (a, b) in enumerate(zip(words, [*words[1:], ""])):
         m = _JOINED.match(a)
         if m and m.group(2) in _UNITS and m.group(2) != "s":   # "8ms"; not "1990s"
-            out.add((m.group(1), _UNITS[m.group(2)]))
+            out.append((i, m.group(1), _UNITS[m.group(2)]))
         elif is_number(a) and b in _UNITS:
-            out.add((a, _UNITS[b]))
+            out.append((i, a, _UNITS[b]))
     return out
+
+
+def _unit_words(text: str) -> list[str]:
+    return normalized_words(text.replace("%", " percent"))
+
+
+def _with_units(text: str) -> set[tuple[str, str]]:
+    """(number, unit) for each number the text follows with a unit."""
+    return {(n, u) for _, n, u in _figures(_unit_words(text))}
 
 
 def _unit_mismatch(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
@@ -334,8 +347,9 @@ COUNT_SPAN = 3   # words between a number and what it counts ("50 real-time sess
 
 def _counts(text: str, noun: str) -> set[str]:
     """The numbers the text puts within COUNT_SPAN words before `noun` (a stem), unless a unit
-    follows the number: "15 gigabyte GPU memory" measures memory, it counts no GPUs."""
-    words = normalized_words(text)
+    follows the number: "15 gigabyte GPU memory" measures memory, it counts no GPUs. A
+    hyphenated word counts as one ("two real-time text-to-speech sessions")."""
+    words = normalized_words(re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", "", text))
     return {w for i, w in enumerate(words) if is_number(w)
             and "".join(words[i + 1:i + 2]) not in _UNITS
             and any(stem(x) == noun for x in words[i + 1:i + 2 + COUNT_SPAN])}
@@ -383,19 +397,60 @@ _ASKED_KIND = {"high": {"length"}, "tall": {"length"}, "far": {"length"}, "wide"
                "energy": {"energy"}, "work": {"energy"}, "time": {"time"},
                "long": {"length", "time"}, "storage": {"data"}, "memory": {"data"}}
 _HOW = re.compile(r"\bhow\s+(?:(?:much|many)\s+)?([a-z]+)", re.I)
+# "What sampling rate ...", "which clock speed": the quantity asked named after what/which.
+_WHAT = re.compile(r"\b(?:what|which)\s+(?:[a-z]+\s+){0,2}?(sampling rate|clock speed|frequency|"
+                   r"height|length|distance|mass|weight|time|duration)\b", re.I)
+_NAMED_KIND = {"sampling rate": {"frequency"}, "clock speed": {"frequency"},
+               "frequency": {"frequency"}, "duration": {"time"}}
+
+
+def _asked_kinds(question: str) -> tuple[set[str], str]:
+    """The kinds of quantity the question asks for, and the words that ask it ("height")."""
+    if (m := _HOW.search(question)) and (kinds := _ASKED_KIND.get(m.group(1).lower())):
+        return kinds, m.group(1).lower()
+    if m := _WHAT.search(question):
+        name = m.group(1).lower()
+        return _NAMED_KIND.get(name) or _ASKED_KIND[name], name
+    return set(), ""
 
 
 def _other_kind(sentence: str, question: str) -> tuple[str, ...]:
-    """For "how high / how heavy / how much height" questions: the sentence's numbers with a
-    unit, when none of them measures what was asked. Every word of "the bob loses 150 joules
-    because of air resistance" may be in the excerpt and the question, but joules are no
-    answer to "how much height does it lose": the excerpt's figure is about something else."""
-    m = _HOW.search(question)
-    kinds = _ASKED_KIND.get(m.group(1).lower()) if m else None
+    """For "how high / how heavy / how much height / what sampling rate" questions: the
+    sentence's numbers with a unit, when none of them measures what was asked. Every word of
+    "the bob loses 150 joules because of air resistance" may be in the excerpt and the
+    question, but joules are no answer to "how much height does it lose": the excerpt's
+    figure is about something else."""
+    kinds, _ = _asked_kinds(question)
     given = _with_units(sentence)
     if not kinds or not given or any(_KIND_OF_UNIT.get(u) in kinds for _, u in given):
         return ()
     return tuple(f"{n} {u}" for n, u in sorted(given))
+
+
+MEASURE_SPAN = 8   # words either side of a figure where the excerpt names what it measures
+
+
+def _measures_other(sentence: str, evidence: Sequence[str], question: str) -> tuple[str, ...]:
+    """For the same questions: the sentence's figures of the kind asked, when no excerpt gives
+    that figure within MEASURE_SPAN words of anything the question names. "The cable is 1
+    meter long" (n22) rests on "I can lift it up one meter": the right figure and kind, but
+    the excerpt measures a lift, and says nothing of a cable, a pendulum or a bob."""
+    kinds, asking = _asked_kinds(question)
+    if not kinds:
+        return ()
+    wanted = {(n, u) for n, u in _with_units(sentence) if _KIND_OF_UNIT.get(u) in kinds}
+    if not wanted:
+        return ()
+    named = {stem(w) for w in content_words(question)} - {stem(w) for w in asking.split()}
+    if not named:
+        return ()    # "how heavy is it?": nothing to find beside the figure
+    for text in evidence:
+        words = _unit_words(text)
+        for i, n, u in _figures(words):
+            near = words[max(0, i - MEASURE_SPAN):i + 2 + MEASURE_SPAN]
+            if (n, u) in wanted and any(stem(w) in named for w in near):
+                return ()
+    return tuple(f"{n} {u}" for n, u in sorted(wanted))
 
 
 # Words that give an amount without a figure: "a few", "several hundred", "none".

@@ -94,6 +94,10 @@ def test_a_count_of_what_was_asked_must_count_the_same_thing_in_the_excerpt():
                            sessions).supported
     assert grounding.check("It can do 50 real-time sessions.", said, sessions).supported
     assert not grounding.check("It runs 300 sessions.", said, sessions).supported
+    # session 21: the excerpt's "two" counts threads on the bigger card, not sessions
+    bigger = said + ["I can only run two real times threads of TTS on the bigger card."]
+    assert not grounding.check("You can run two real-time text-to-speech sessions on the "
+                               "inexpensive GPU. [1]", bigger, sessions).supported
     # n10 on the ASR library in session 20: gigabytes of GPU memory count no GPUs
     memory = ["You need like a 15 gigabyte GPU memory to run it."]
     v = grounding.check("The bootcamp's AI inference server has 15 gigabyte GPU memory. [1]",
@@ -121,6 +125,32 @@ def test_a_quantity_of_another_kind_does_not_answer_how_high_or_how_heavy():
     assert grounding.check("It gains about 150 joules.", ex,
                            "How much potential energy does it gain?").supported
     assert grounding.check("It gains about 150 joules.", ex, "What does it gain?").supported
+
+
+def test_a_figure_answers_only_where_the_excerpt_gives_it_for_what_was_asked():
+    """n22 and n23 on the ASR library in session 21: "one meter" is how far the object is
+    lifted, not the cable's length or the height lost to air resistance."""
+    ex = ["Now I want to return to the conservation of mechanical energy. I have an object that "
+          "weighs 15 kilograms, and I can lift it up one meter, which I have done now."]
+    v = grounding.check("The cable that the pendulum bob hangs from is 1 meter long. [1]", ex,
+                        "How long is the cable that the pendulum bob hangs from?")
+    assert not v.supported and v.missing == ("1 m",) and "something else" in v.why, v
+    assert not grounding.check("The pendulum bob loses 1 meter of height on its return swing. [1]", ex,
+                               "How much height does the pendulum bob lose on its return swing "
+                               "because of air resistance?").supported
+    # the figure beside what the question names answers it
+    assert grounding.check("The object weighs 15 kilograms.", ex, "How heavy is the object?").supported
+    assert grounding.check("It is lifted 1 meter.", ex, "How high is the object lifted?").supported
+
+
+def test_a_named_quantity_is_answered_only_by_a_figure_of_its_kind():
+    """n13 on the ASR library in session 21: an 8 ms frame is no sampling rate."""
+    ex = ["Our initial goal was to process an audio frame in 8MS, which was not unreasonable."]
+    v = grounding.check("The DASH pipeline used an audio sampling rate of 8MS. [1]", ex,
+                        "What audio sampling rate did the DASH pipeline use for its frames?")
+    assert not v.supported and "kind" in v.why, v
+    assert grounding.check("They settled on a frame processing time of 8MS. [1]", ex,
+                           "What frame processing time did the team settle on?").supported
 
 
 def test_a_term_taken_from_the_question_must_be_one_the_cited_lecture_says():
