@@ -36,6 +36,7 @@ _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
 # The same, in finished text: before white space or the end.
 _FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
 SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
+_LEADING_MARKER = re.compile(r"\s*\[\s*\d")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class AnswerGate:
 
     def _sentence(self, raw: str) -> Iterator[str]:
         text = _plain(raw)
+        if _LEADING_MARKER.match(raw) and text[:1].islower():
+            text = "The lecture " + text   # "[1] states that ...": the marker was its subject
         if not text.strip(" .!?…"):
             return
         given = [int(x) for m in _MARKER.finditer(raw) for x in m.group(1).split(",")]

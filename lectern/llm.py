@@ -24,12 +24,16 @@ AUTO = "auto"
 # on a CPU with at least this many cores. Measured on a 2-core CPU (README "Models"): the
 # 1.5B's first token takes ~2x the 0.5B's, and prompt reading (most of it) scales with cores.
 BIG_MODEL_CORES = 8
-SMALL, BIG = "qwen2.5-0.5b", "qwen2.5-1.5b"
+# Below that, the 0.5B as Q4_0 on a CPU (its prompts read ~1.6x faster than Q4_K_M's on
+# AVX2: lectern/models.py), as Q4_K_M on a GPU (speed is not the limit there).
+SMALL, SMALL_CPU, BIG = "qwen2.5-0.5b", "qwen2.5-0.5b-q4_0", "qwen2.5-1.5b"
 
 
 def choose(cores: int, gpu: bool, big_installed: bool) -> str:
     """The answer model for this hardware (what "auto" means)."""
-    return BIG if big_installed and (gpu or cores >= BIG_MODEL_CORES) else SMALL
+    if big_installed and (gpu or cores >= BIG_MODEL_CORES):
+        return BIG
+    return SMALL if gpu else SMALL_CPU
 
 
 def resolve(name: str) -> str:

@@ -196,7 +196,8 @@ def test_assistant_config_validation():
 
 def test_auto_answer_model_by_hardware():
     from lectern import llm
-    assert llm.choose(cores=2, gpu=False, big_installed=True) == "qwen2.5-0.5b"
+    assert llm.choose(cores=2, gpu=False, big_installed=True) == "qwen2.5-0.5b-q4_0"
+    assert llm.choose(cores=2, gpu=False, big_installed=False) == "qwen2.5-0.5b-q4_0"
     assert llm.choose(cores=16, gpu=False, big_installed=True) == "qwen2.5-1.5b"
     assert llm.choose(cores=2, gpu=True, big_installed=True) == "qwen2.5-1.5b"
     assert llm.choose(cores=64, gpu=True, big_installed=False) == "qwen2.5-0.5b"
@@ -363,3 +364,19 @@ def test_a_failed_first_sentence_of_a_question_the_course_answers_becomes_the_le
                        replace(small.cfg, quote_score=1.01))
     refused = strict.ask(question)
     assert refused.refused and not refused.quoted and refused.text.startswith("The lectures don't")
+
+
+def test_the_cpu_answer_model_is_requantized_once_and_hash_checked(tmp_path):
+    """The 2-core default (auto) is the 0.5B re-quantized to Q4_0 by llama.cpp: the same
+    bytes on every machine, made once, refused when they differ."""
+    from dataclasses import replace
+    spec = models.QWEN_05B_Q4_0
+    folder = models.requantize(spec, tmp_path)
+    gguf = folder / spec.filename
+    assert gguf.stat().st_size == spec.size
+    made = gguf.stat().st_mtime_ns
+    assert models.requantize(spec, tmp_path) == folder and gguf.stat().st_mtime_ns == made
+    bad = replace(spec, folder="other", sha256="0" * 64)
+    with pytest.raises(models.ModelError, match="SHA-256"):
+        models.requantize(bad, tmp_path)
+    assert not any((tmp_path / "other").iterdir())   # nothing half-written is left

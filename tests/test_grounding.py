@@ -255,6 +255,16 @@ def test_a_how_many_question_is_not_answered_by_a_first_sentence_without_a_numbe
     assert grounding.unanswered("It is heavy.", "How heavy is it?") == ""
 
 
+def test_a_marker_written_as_the_subject_becomes_the_lecture():
+    """The Q4_0 model writes "[1] states that ..." (session 21): without the marker the
+    sentence would begin "states that"."""
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "[2] states that the object weighs 15 kilograms.") == \
+        "The lecture states that the object weighs 15 kilograms. [1]"
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "[2] The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
+
+
 def test_an_uncited_sentence_cites_the_excerpt_that_holds_it():
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"

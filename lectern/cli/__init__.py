@@ -200,6 +200,7 @@ def _models() -> int:
     from .. import models
     for kind, name, fn in (("asr", "tiny.en", models.asr_model), ("asr", "base", models.asr_model),
                            ("llm", "qwen2.5-0.5b", models.llm_model),
+                           ("llm", "qwen2.5-0.5b-q4_0", models.llm_model),
                            ("embedding", "all-MiniLM-L6-v2", models.embedding_model)):
         try:
             print(f"{kind:10} {name:18} {fn(name)}")
