@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generator
 
 from . import models
@@ -108,6 +109,24 @@ class LLM:
     def complete(self, messages: list[Message], max_tokens: int = 256, temperature: float = 0.0,
                  stop: list[str] | None = None) -> str:
         return "".join(self.stream(messages, max_tokens, temperature, stop)).strip()
+
+
+def quantize(source: Path, target: Path, ftype: int) -> bool:
+    """llama.cpp's own quantizer: `source` GGUF into `target` as LLAMA_FTYPE `ftype` (also
+    from an already quantized file). Its per-tensor log is held back. Whether it worked."""
+    import ctypes
+
+    import llama_cpp
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype, params.allow_requantize = ftype, True
+    quiet = logging.getLogger("llama-cpp-python")   # what llama-cpp-python's log callback obeys
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        return llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(),
+                                              ctypes.byref(params)) == 0
+    finally:
+        quiet.setLevel(level)
 
 
 @functools.lru_cache(maxsize=2)

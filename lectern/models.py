@@ -157,16 +157,12 @@ def requantize(spec: Requantized, root: Path | None = None) -> Path:
     folder = (root or cache_dir() / "models") / spec.folder
     if _stamped(folder, spec):
         return folder
-    import ctypes
-
-    import llama_cpp
+    from .llm import quantize   # the one adapter to llama-cpp-python
     source = assemble(spec.source, root) / spec.source.filename
     folder.mkdir(parents=True, exist_ok=True)
     log.info("re-quantizing %s into %s", spec.source.folder, folder)
     tmp, target = folder / f".{spec.filename}.partial", folder / spec.filename
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype, params.allow_requantize = spec.ftype, True
-    if llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params)):
+    if not quantize(source, tmp, spec.ftype):
         tmp.unlink(missing_ok=True)
         raise ModelError(f"{spec.folder}: llama.cpp could not re-quantize {source}")
     if (digest := _sha256(tmp)) != spec.sha256:
