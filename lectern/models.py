@@ -65,7 +65,6 @@ QWEN_15B = Assembled(
 )
 
 
-
 @dataclass(frozen=True)
 class Requantized:
     """A GGUF re-quantized once from an assembled one by llama.cpp itself (deterministic for
@@ -119,7 +118,7 @@ def assemble(spec: Assembled, root: Path | None = None) -> Path:
     later calls cost a stat, not a 500 MB hash.
     """
     folder = (root or cache_dir() / "models") / spec.folder
-    target, stamp = folder / spec.filename, folder / ".verified"
+    target = folder / spec.filename
     if _stamped(folder, spec):
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,17 +138,24 @@ def assemble(spec: Assembled, root: Path | None = None) -> Path:
     tmp.replace(target)
     for package, rel in spec.extra:
         shutil.copyfile(_package_dir(package) / rel, folder / Path(rel).name)
-    st = target.stat()
-    write_atomic(stamp, f"{spec.sha256} {st.st_size} {st.st_mtime_ns}")
+    _stamp(folder, spec)
     return folder
 
 
+def _stamp_text(folder: Path, spec) -> str:
+    st = (folder / spec.filename).stat()
+    return f"{spec.sha256} {st.st_size} {st.st_mtime_ns}"
+
+
 def _stamped(folder: Path, spec) -> bool:
+    """Whether the model file is the one its stamp verified (a stat, not a hash)."""
     target, stamp = folder / spec.filename, folder / ".verified"
-    if not (target.exists() and stamp.exists()):
-        return False
-    st = target.stat()
-    return stamp.read_text() == f"{spec.sha256} {st.st_size} {st.st_mtime_ns}"
+    return target.exists() and stamp.exists() and stamp.read_text() == _stamp_text(folder, spec)
+
+
+def _stamp(folder: Path, spec) -> None:
+    """Record that the model file just written was verified."""
+    write_atomic(folder / ".verified", _stamp_text(folder, spec))
 
 
 def requantize(spec: Requantized, root: Path | None = None) -> Path:
@@ -170,8 +176,7 @@ def requantize(spec: Requantized, root: Path | None = None) -> Path:
         raise ModelError(f"{spec.folder}: re-quantized file has SHA-256 {digest}, expected "
                          f"{spec.sha256} (another llama-cpp-python than setup pins? run make setup)")
     tmp.replace(target)
-    st = target.stat()
-    write_atomic(folder / ".verified", f"{spec.sha256} {st.st_size} {st.st_mtime_ns}")
+    _stamp(folder, spec)
     return folder
 
 
