@@ -37,6 +37,9 @@ _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
 _FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
 SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
 _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
+# A list item's number ("including:\n1. First, ..."): the "1." ends no sentence and claims
+# no number. Matched only once the item's text has begun, as _END is.
+_ENUMERATOR = re.compile(r"(?:^|\n)[ \t]*\d{1,2}[.)][ \t]+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class AnswerGate:
     def feed(self, delta: str) -> Iterator[str]:
         if self.stopped:
             return
-        self._buf += delta
+        self._buf = _ENUMERATOR.sub("\n", self._buf + delta)
         while not self.stopped and (m := _END.search(self._buf)):
             sentence, self._buf = self._buf[:m.end()], self._buf[m.end():]
             yield from self._sentence(sentence)
