@@ -209,9 +209,16 @@ def _fetch_file(c: Candidate, video_id: str, folder: Path) -> SourceInfo:
             captions.append(name)
     return SourceInfo(
         video_id=video_id, kind="file", source=str(src), media=target.name,
-        title=info.title or src.stem, duration=info.duration, captions=tuple(captions),
-        content_hash=file_hash(src), has_video=info.has_video,
+        title=info.title or title_from_name(src.stem), duration=info.duration,
+        captions=tuple(captions), content_hash=file_hash(src), has_video=info.has_video,
     )
+
+
+def title_from_name(stem: str) -> str:
+    """A title for a file whose tags give none: "lecture_03_energy" -> "Lecture 03 energy".
+    Students see it in the chat's chips and the lecture list, and the answer model reads it."""
+    title = re.sub(r"[_\s]+", " ", stem).strip() or stem
+    return title[:1].upper() + title[1:] if title.islower() else title
 
 
 def _glob_escape(s: str) -> str:

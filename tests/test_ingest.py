@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ingest.sources import SourceInfo
+from ingest.sources import SourceInfo, title_from_name
 from ingest.transcript import Transcript
 from tests.conftest import REPO, TEST_MODEL, lectern, shared
 
@@ -40,6 +40,12 @@ def test_jfk_gives_word_times_and_a_readable_transcript(home):
     assert raw["artifact"] == "transcript" and raw["config"]["model"] == TEST_MODEL
     assert len(raw["segments"][0]["words"][0]) == 4  # [start, end, text, probability]
     assert "[0:00]" in (home / "videos/jfk/transcript.md").read_text()
+
+
+def test_a_file_without_a_title_tag_is_titled_from_its_name():
+    assert title_from_name("physicsworks_audio") == "Physicsworks audio"
+    assert title_from_name("lecture_03__energy") == "Lecture 03 energy"
+    assert title_from_name("ML Intro") == "ML Intro"       # a name that has capitals keeps them
 
 
 def test_rerun_transcribes_nothing_and_duplicates_nothing(home, tmp_path):
