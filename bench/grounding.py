@@ -61,8 +61,10 @@ def answers(a: Assistant, questions, show: bool, grounded_only: bool = False) ->
         out[name] = r
         if show and on:
             for o in r.outcomes:
+                marks = (f" [keyword {'hit' if o.keyword_hit else 'MISS'}, citation "
+                         f"{'hit' if o.citation_hit else 'MISS'}]" if o.question.answerable else "")
                 print(f"\n{o.question.id} {'(unanswerable) ' if not o.question.answerable else ''}"
-                      f"{o.question.question}\n  -> {o.answer.text}")
+                      f"{o.question.question}{marks}\n  -> {o.answer.text}")
                 for c in o.answer.citations:
                     print(f"     [{c.number}] {c.video_id} {c.start:.0f}s \u201c{c.quote}\u201d")
                 for c in o.answer.checks:

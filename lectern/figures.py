@@ -181,15 +181,29 @@ def measures_other(sentence: str, evidence: Sequence[str], question: str) -> tup
 # Words that give an amount without a figure: "a few", "several hundred", "none".
 _AMOUNTS = {"few", "several", "couple", "dozen", "dozens", "hundreds", "thousands", "millions",
             "billions", "none", "single", "handful"}
+# "How much faster / more / less / energy ...": an amount is asked, as by "how many"; not
+# "how much does it matter", whose answer may have no figure.
+_HOW_MUCH = re.compile(r"\bhow much\s+(\w+)", re.I)
+
+
+def _asks_amount(question: str) -> bool:
+    if _counted(question):
+        return True
+    m = _HOW_MUCH.search(question)
+    return bool(m) and ((w := m.group(1).lower()) in ("more", "less") or w in _ASKED_KIND
+                        or (w.endswith("er") and len(w) > 4))
 
 
 def unanswered(first: str, question: str) -> str:
     """Why an answer's first sentence, though supported, does not answer the question: a
-    "how many" question answered with no number or amount at all. "The rewritten pipeline
-    splits the audio into smaller chunks" is in the excerpt, and says nothing of how many
-    milliseconds each holds. "" when it answers (or the question is of another form)."""
-    if _counted(question) and not any(is_number(w) or w in _AMOUNTS for w in normalized_words(first)):
-        return "no number, where the question asks how many"
+    "how many" or "how much faster" question answered with no number or amount at all.
+    "The rewritten pipeline splits the audio into smaller chunks" is in the excerpt, and
+    says nothing of how many milliseconds each holds; a number the question gave is not
+    the amount asked. "" when it answers (or the question is of another form)."""
+    asked = set(normalized_words(question))   # "a 16 GB GPU" from the question is no answer
+    if _asks_amount(question) and not any((is_number(w) and w not in asked) or w in _AMOUNTS
+                                          for w in normalized_words(first)):
+        return "no number, where the question asks an amount"
     return ""
 
 

@@ -219,14 +219,14 @@ def _named(question: str) -> set[str]:
 
 def _said_nearly(word: str, ev: Evidence) -> bool:
     """Whether the evidence holds the word, or a spelling one letter off ("RISC" = "risk":
-    speech recognition spells what it hears)."""
+    speech recognition spells what it hears), or the word heard as a few ("pie torch")."""
     if ev.holds(word):
         return True
     if is_number(word) or len(word) < 4:
         return False
     near = {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in _LETTERS}
     near |= {word[:i] + word[i + 1:] for i in range(len(word))}
-    return any(stem(w) in ev.stems for w in near)
+    return any(stem(w) in ev.stems for w in near) or _heard_apart(word, ev)
 
 
 def overlap(sentence: str, candidate: str) -> float:
@@ -242,10 +242,33 @@ def missing_key_terms(question: str, known: Evidence, course) -> tuple[str, ...]
     """The question's rare words (names, concepts) that neither the retrieved passages
     (`known`) nor the whole course (`course`, index.terms.TermStats) contain, even spelt
     as two words ("bootcamp" = "boot camp") or one letter off ("RISC" = "risk": speech
-    recognition spells what it hears)."""
+    recognition spells what it hears), or heard as a few words in a passage ("PyTorch" as
+    "pie torch")."""
     return tuple(w for w in content_words(question)
                  if not is_number(w) and zipf(w) < KEY_ZIPF and not known.holds(w)
-                 and not _in_course(w, course))
+                 and not _in_course(w, course) and not _heard_apart(w, known))
+
+
+# A long name (7+ letters) the recogniser split into 2-3 words it spelt as it heard them:
+# "pie torch" for PyTorch, "I gene vector" for eigenvector. Two edits is one sound heard
+# differently ("py" as "pie"); the pieces must make up the whole name, so "kilogram bytes"
+# (four edits from "kilobytes") is not it.
+HEARD_MIN_LETTERS, HEARD_EDITS = 7, 2
+
+
+def _heard_apart(word: str, known: Evidence) -> bool:
+    from rapidfuzz.distance import Levenshtein
+    if len(word) < HEARD_MIN_LETTERS:
+        return False
+    for text in known.texts:
+        words = normalized_words(text)
+        for n in (2, 3):
+            for i in range(len(words) - n + 1):
+                joined = "".join(words[i:i + n])
+                if abs(len(joined) - len(word)) <= HEARD_EDITS and \
+                        Levenshtein.distance(joined, word, score_cutoff=HEARD_EDITS) <= HEARD_EDITS:
+                    return True
+    return False
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
