@@ -254,13 +254,16 @@ class Assistant:
     def _quotable(self, state: "_Generation", gate: AnswerGate | None,
                   can: Answerability) -> Excerpt | None:
         """The excerpt whose words replace a first sentence the gate cut, when the question
-        scores high enough that the course very likely answers it (quote_score); else None.
-        A model that said itself that the excerpts do not answer is believed."""
+        scores high enough that the course very likely answers it (quote_score), and the
+        sentence fits the question's form (grounding.wrong_form); else None. A model that
+        said itself that the excerpts do not answer is believed."""
         if not (state.refused and gate is not None and gate.unsupported) or \
                 _REFUSAL.search(state.raw) or can.score < self.cfg.quote_score:
             return None
         best = max(can.excerpts, key=lambda e: e.score)
-        return best if best.lead is not None else None
+        if best.lead is None or grounding.wrong_form(best.lead.text, gate.question):
+            return None   # n13: "a frame in 8 MS" quoted for a sampling rate
+        return best
 
     def related(self, ex: Sequence[Excerpt]) -> tuple[Citation, ...]:
         """The closest moments, when the course does not answer: each with its best sentence."""

@@ -67,6 +67,8 @@ def answers(a: Assistant, questions, show: bool, grounded_only: bool = False) ->
                       f"{o.question.question}{marks}\n  -> {o.answer.text}")
                 for c in o.answer.citations:
                     print(f"     [{c.number}] {c.video_id} {c.start:.0f}s \u201c{c.quote}\u201d")
+                for text, _ in o.unfaithful:
+                    print(f"     shown but unfaithful by the eval's re-check: {text}")
                 for c in o.answer.checks:
                     if not c.verdict.supported:
                         print(f"     held back ({c.action}, {c.verdict.why} "

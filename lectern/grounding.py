@@ -55,7 +55,8 @@ from .words import (SMALL_NUMBERS, STOPWORDS, content_words, is_number, normaliz
 
 __all__ = ["SMALL_NUMBERS", "STOPWORDS", "content_words", "is_number", "normalized_words", "stem",
            "zipf", "unanswered", "check", "check_against", "Evidence", "Verdict", "overlap",
-           "missing_key_terms", "warm", "RESTATES", "RARE_ZIPF", "MIN_SUPPORT", "KEY_ZIPF"]
+           "missing_key_terms", "wrong_form", "warm", "RESTATES", "RARE_ZIPF", "MIN_SUPPORT",
+           "KEY_ZIPF"]
 
 # A word rarer than this in English (Zipf scale: 3 = once per million words) is a term
 # that must appear in the evidence. Common English words may be rewordings.
@@ -229,6 +230,21 @@ def _said_nearly(word: str, ev: Evidence) -> bool:
     return any(stem(w) in ev.stems for w in near) or _heard_apart(word, ev)
 
 
+def wrong_form(sentence: str, question: str) -> str:
+    """Why a sentence, true to the lecture or not, is no answer to the form of the question:
+    no amount where one is asked, a quantity of another kind ("8 MS" for a sampling rate),
+    a measure where a count is asked. "" when its form fits. For the quote that replaces a
+    cut first sentence (assistant/answer.py): the lecture's own words are faithful, and
+    still may answer something else."""
+    if why := unanswered(sentence, question):
+        return why
+    if other_kind(sentence, question):
+        return "a quantity of another kind than the question asks"
+    if measure_for_count(sentence, question):
+        return "a measure where a count was asked"
+    return ""
+
+
 def overlap(sentence: str, candidate: str) -> float:
     """Rarity-weighted share of the sentence's content words that the candidate holds."""
     words = content_words(sentence)
@@ -250,9 +266,10 @@ def missing_key_terms(question: str, known: Evidence, course) -> tuple[str, ...]
 
 
 # A long name (7+ letters) the recogniser split into 2-3 words it spelt as it heard them:
-# "pie torch" for PyTorch, "I gene vector" for eigenvector. Two edits is one sound heard
+# "pie torch" for PyTorch, "post footer" for postfilter. Two edits is one sound heard
 # differently ("py" as "pie"); the pieces must make up the whole name, so "kilogram bytes"
-# (four edits from "kilobytes") is not it.
+# (four edits from "kilobytes") is not it, and its digits must be there: "speech it" is
+# two edits from "SpeechT5", and says no 5.
 HEARD_MIN_LETTERS, HEARD_EDITS = 7, 2
 
 
@@ -260,12 +277,14 @@ def _heard_apart(word: str, known: Evidence) -> bool:
     from rapidfuzz.distance import Levenshtein
     if len(word) < HEARD_MIN_LETTERS:
         return False
+    digits = re.sub(r"\D", "", word)
     for text in known.texts:
         words = normalized_words(text)
         for n in (2, 3):
             for i in range(len(words) - n + 1):
                 joined = "".join(words[i:i + n])
                 if abs(len(joined) - len(word)) <= HEARD_EDITS and \
+                        re.sub(r"\D", "", joined) == digits and \
                         Levenshtein.distance(joined, word, score_cutoff=HEARD_EDITS) <= HEARD_EDITS:
                     return True
     return False

@@ -174,6 +174,16 @@ def test_a_figure_the_excerpt_gives_as_a_hope_is_not_what_happened():
     assert grounding.check("They settled on a 16 millisecond window. [1]", dash, q).supported
 
 
+def test_a_quote_must_fit_the_form_of_the_question():
+    """n13 with the 1.5B model in session 22: the lecture's words, quoted for a cut first
+    sentence, gave a frame time for a sampling rate."""
+    lead = "Our initial goal was to process an audio frame in 8 MS, which was not unreasonable."
+    assert grounding.wrong_form(lead, "What audio sampling rate did the DASH pipeline use?")
+    assert grounding.wrong_form(lead, "How many GPUs does the Xavier have?")
+    assert grounding.wrong_form(lead, "What frame time was the first goal?") == ""
+    assert grounding.wrong_form(lead, "Why was the Xavier chosen?") == ""
+
+
 def test_a_term_taken_from_the_question_must_be_one_the_cited_lecture_says():
     """n02 of tests/data/near_topic.jsonl: the excerpt is AssemblyAI's models (L05); SpeechT5
     is what the question names from another lecture. Every word of the sentence is in the
@@ -219,6 +229,9 @@ def test_key_terms_the_course_never_uses():
     assert grounding.missing_key_terms("Which framework besides PyTorch?", known, heard) == ("pytorch",)
     assert grounding.missing_key_terms("Which kilobytes?", grounding.Evidence(["16 kilogram bytes"]),
                                        heard) == ("kilobytes",)
+    # n02 in session 22: "text to speech it" is two edits from SpeechT5, and has no 5
+    spoken = grounding.Evidence(["We convert text to speech it runs on the card."])
+    assert grounding.missing_key_terms("Was SpeechT5 used?", spoken, heard) == ("speecht5",)
 
 
 def _excerpt(n: int, text: str, start: float) -> Excerpt:
