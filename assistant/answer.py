@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from index.chunks import Sentence, sentences
 from index.config import IndexConfig
 from index import terms
 from index.search import Hit, Retriever, SearchResult
@@ -137,6 +138,7 @@ class Assistant:
         self.links = LinkResolver(lib)
         self._terms, self._terms_mtime = terms.TermStats(), None
         self._lectures: dict[tuple, grounding.Evidence] = {}
+        self._sentences: dict[str, tuple[float, tuple[Sentence, ...]]] = {}
 
     def term_stats(self) -> terms.TermStats:
         """The course's keyword counts, re-read when indexing has rewritten them."""
@@ -147,6 +149,22 @@ class Assistant:
         if mtime != self._terms_mtime:
             self._terms, self._terms_mtime = terms.load(self.lib), mtime
         return self._terms
+
+    def lecture_sentences(self, video_id: str) -> tuple[Sentence, ...]:
+        """A lecture's sentences as the index cut them (an excerpt may reach past its
+        passage: prompt.excerpts), kept until the transcript changes; () without one."""
+        path = self.lib.path(video_id, TRANSCRIPT)
+        try:
+            stamp = path.stat().st_mtime
+        except FileNotFoundError:
+            return ()
+        cached = self._sentences.get(video_id)
+        if cached is None or cached[0] != stamp:
+            if len(self._sentences) > 64:
+                self._sentences.clear()
+            cached = (stamp, tuple(sentences(Transcript.load(path).segments)))
+            self._sentences[video_id] = cached
+        return cached[1]
 
     def lecture_words(self, video_ids: tuple[str, ...]) -> grounding.Evidence:
         """What these lectures say in full (titles and transcripts, stemmed): a term a sentence
@@ -210,7 +228,7 @@ class Assistant:
         if not hits or best < self.cfg.min_similarity:
             return Answerability(res, [], best)
         ex = prompt.excerpts(hits[:self.cfg.pool], res.vector, self.retriever.index.embedder,
-                             self.cfg.excerpts, self.cfg.excerpt_words)
+                             self.cfg.excerpts, self.cfg.excerpt_words, self.lecture_sentences)
         missing = grounding.missing_key_terms(
             query, grounding.Evidence(h.chunk.text for h in hits), self.term_stats())
         return Answerability(res, ex, best, max((e.score for e in ex), default=0.0), missing)

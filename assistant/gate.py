@@ -15,8 +15,9 @@ the question scores above assistant.quote_score: there the caller quotes the
 best excerpt sentence instead, Assistant._quotable.)
 A sentence that cites nothing, or cites an excerpt that does not hold it, is
 checked against the other excerpts (those holding most of its words first) and
-cites the first that supports it. Every shown sentence keeps
-the excerpt sentence it rests on: that is the quote under its citation.
+cites the first that supports it, or else the two holding most of it, if together they
+do. Every shown sentence keeps the excerpt sentence it rests on: that is the quote under
+its citation.
 """
 
 from __future__ import annotations
@@ -112,6 +113,12 @@ class AnswerGate:
                     cited, verdict = [n], alt
                 if alt.supported:
                     break
+            if not verdict.supported and len(order) > 1:
+                # one sentence may join two excerpts ("tiny grad" from one, "more flexible
+                # in terms of environment" from the next, d12): it then cites both
+                alt = self._verdict(text, sorted(order[:2]))
+                if alt.supported:
+                    cited, verdict = sorted(order[:2]), alt
         evidence = " ".join(self.by_number[n].text for n in cited)
         if verdict.supported and not self.shown and verdict.why != grounding.RESTATES and \
                 (why := grounding.unanswered(text, self.question)):

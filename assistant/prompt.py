@@ -104,13 +104,14 @@ def _span(sents: Sequence[Sentence], j: int,
 
 def _window(sents: Sequence[Sentence], best: int, max_words: int,
             free: Callable[[int], bool] = lambda _j: True) -> tuple[int, int]:
-    """The best sentence with the neighbours it was scored with, then grown, favouring
-    what follows, up to max_words over sentences for which `free` holds (those not
-    already in another excerpt)."""
+    """The best sentence with the neighbours it was scored with, then grown up to max_words
+    over sentences for which `free` holds (those not already in another excerpt), on the
+    side with fewer sentences first, what follows on a tie. Growing what follows first lost
+    "...but I also played with tiny grad" just before the best sentence (d12, session 22)."""
     a, b, words = _span(sents, best, free)
     while True:
         grown = False
-        for cand in (b + 1, a - 1):
+        for cand in ((b + 1, a - 1) if b - best <= best - a else (a - 1, b + 1)):
             if 0 <= cand < len(sents) and not (a <= cand <= b) and free(cand):
                 n = _words(sents[cand])
                 if words + n <= max_words:
@@ -124,14 +125,35 @@ def _in_context(sents: Sequence[Sentence], j: int) -> str:
     return " ".join(s.text for s in sents[a:b + 1])
 
 
+# Sentences of the lecture on either side of a passage that its excerpt may take in: a
+# best sentence at a passage's edge ("I might use some of it as well, because it's very
+# lightweight") may need the one before it ("...but I also played with tiny grad"), and
+# passages are cut by time, not by meaning (d12 in session 22).
+BEYOND_PASSAGE = 2
+
+
+def _beyond(sents: Sequence[Sentence], lecture: Sequence[Sentence]) -> tuple[list[Sentence], int]:
+    """The passage's sentences with up to BEYOND_PASSAGE of the lecture's on each side, and
+    how many were put before. The passage alone where the lecture does not hold it."""
+    p = next((k for k, s in enumerate(lecture) if abs(s.start - sents[0].start) < 1e-3), None)
+    if p is None or len(lecture) < p + len(sents) or \
+            any(abs(a.start - b.start) >= 1e-3 for a, b in zip(lecture[p:], sents)):
+        return list(sents), 0   # a summary entry, or a transcript changed since indexing
+    before = list(lecture[max(0, p - BEYOND_PASSAGE):p])
+    after = list(lecture[p + len(sents):p + len(sents) + BEYOND_PASSAGE])
+    return before + list(sents) + after, len(before)
+
+
 def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
-             count: int, max_words: int) -> list[Excerpt]:
+             count: int, max_words: int,
+             lecture: Callable[[str], Sequence[Sentence]] | None = None) -> list[Excerpt]:
     """The `count` best sentences among the hits, each with its neighbours up to max_words.
 
     Sentences of all hits are scored at once (one embedding batch), so two
     answers in one passage can both be used and a passage with nothing
     useful uses no room. Passages overlap, so a sentence is identified by
-    (video, start), and no sentence goes into two excerpts.
+    (video, start), and no sentence goes into two excerpts. `lecture(video_id)`: the
+    lecture's sentences, so that an excerpt may reach past its passage's edge.
     """
     per_hit = [_sentences(h.chunk) for h in hits]
     flat = [(i, j) for i, sents in enumerate(per_hit) for j in range(len(sents))]
@@ -147,9 +169,11 @@ def excerpts(hits: Sequence[Hit], query_vec: np.ndarray, embedder: Embedder,
     out: list[Excerpt] = []
     for k in [first] + [k for k in order if k != first]:
         i, j = flat[k]
-        c, sents = hits[i].chunk, per_hit[i]
-        if (c.video_id, sents[j].start) in taken:
+        c = hits[i].chunk
+        if (c.video_id, per_hit[i][j].start) in taken:
             continue  # already inside an excerpt
+        sents, off = _beyond(per_hit[i], lecture(c.video_id) if lecture else ())
+        j += off
         def free(n: int) -> bool:   # not inside an earlier excerpt
             return (c.video_id, sents[n].start) not in taken
         a, b = _window(sents, j, max_words, free)

@@ -124,9 +124,9 @@ _ASKED_KIND = {"high": {"length"}, "tall": {"length"}, "far": {"length"}, "wide"
 _HOW = re.compile(r"\bhow\s+(?:(?:much|many)\s+)?([a-z]+)", re.I)
 # "What sampling rate ...", "which clock speed": the quantity asked named after what/which.
 _WHAT = re.compile(r"\b(?:what|which)\s+(?:[a-z]+\s+){0,2}?(sampling rate|clock speed|frequency|"
-                   r"height|length|distance|mass|weight|time|duration)\b", re.I)
+                   r"height|length|distance|mass|weight|time|duration|period)\b", re.I)
 _NAMED_KIND = {"sampling rate": {"frequency"}, "clock speed": {"frequency"},
-               "frequency": {"frequency"}, "duration": {"time"}}
+               "frequency": {"frequency"}, "duration": {"time"}, "period": {"time"}}
 
 
 def _asked_kinds(question: str) -> tuple[set[str], str]:

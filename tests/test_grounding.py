@@ -151,6 +151,10 @@ def test_a_named_quantity_is_answered_only_by_a_figure_of_its_kind():
     assert not v.supported and "kind" in v.why, v
     assert grounding.check("They settled on a frame processing time of 8MS. [1]", ex,
                            "What frame processing time did the team settle on?").supported
+    # n21 in session 22: a swing's period is a time, and "1 meter" is none
+    swing = ["If I would let it swing from one meter height, and it would hit you, you'd be dead."]
+    assert not grounding.check("The pendulum swings up to a height of 1 meter. [1]", swing,
+                               "What is the period of one full swing of the pendulum?").supported
 
 
 def test_a_figure_the_excerpt_gives_as_a_hope_is_not_what_happened():
@@ -327,6 +331,19 @@ def test_an_uncited_sentence_cites_the_excerpt_that_holds_it():
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
     assert g.markers.order == [2]
+
+
+def test_a_sentence_joining_two_excerpts_cites_both():
+    """d12 on the ASR library in session 22: "tiny grad" is in one excerpt, what it is
+    compared with in another; neither alone holds the sentence."""
+    ex = [_excerpt(1, "Using pie torch but I also played with tiny Grad so. It is very lightweight.", 572.0),
+          _excerpt(2, "There are two major frameworks, PyTorch and TensorFlow, and they are also "
+                      "pretty heavy, hundreds of megabytes.", 221.0),
+          _excerpt(3, "I have an object that weighs 15 kilograms.", 10.0)]
+    g = _gate("Which lightweight framework besides PyTorch did the speaker experiment with?", ex)
+    text = _stream(g, "The speaker experimented with tiny Grad, lighter than TensorFlow [1].")
+    assert [c.action for c in g.checks] == [SHOWN] and g.checks[0].cited == (1, 2), g.checks
+    assert "[2]" in text, text
 
 
 def test_markers_split_over_deltas_and_finished_answers_split_into_sentences():
