@@ -129,7 +129,7 @@ class AnswerGate:
                 return
             self.checks.append(SentenceCheck(text, tuple(cited), verdict, SHOWN, evidence))
             for n in cited:
-                self._rest_on(n, text)
+                self._rest_on(n, text, cited)
             yield self._show(text, cited)
             return
         self.checks.append(SentenceCheck(text, tuple(cited), verdict, CUT, evidence))
@@ -143,10 +143,14 @@ class AnswerGate:
         lecture = self.lectures(vids) if self.lectures else None
         return grounding.check(text, evidence, self.question, lecture)
 
-    def _rest_on(self, n: int, text: str) -> None:
+    def _rest_on(self, n: int, text: str, cited: list[int]) -> None:
         spans = self.by_number[n].spans
         if spans:
-            best = max(spans, key=lambda s: grounding.overlap(text, s.text))
+            # citing two excerpts, each quotes what it adds: "tiny grad" under [1], not the
+            # sentence of [1] that shares most words with what [2] already holds
+            others = grounding.Evidence(self.by_number[m].text for m in cited if m != n)
+            own = " ".join(w for w in grounding.content_words(text) if not others.holds(w)) or text
+            best = max(spans, key=lambda s: grounding.overlap(own, s.text))
             if best not in self.quotes.get(n, []):
                 self.quotes.setdefault(n, []).append(best)
 

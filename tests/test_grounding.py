@@ -344,6 +344,9 @@ def test_a_sentence_joining_two_excerpts_cites_both():
     text = _stream(g, "The speaker experimented with tiny Grad, lighter than TensorFlow [1].")
     assert [c.action for c in g.checks] == [SHOWN] and g.checks[0].cited == (1, 2), g.checks
     assert "[2]" in text, text
+    # each citation quotes what its excerpt adds
+    assert [s.text for s in g.quotes[1]] == ["Using pie torch but I also played with tiny Grad so."]
+    assert "TensorFlow" in g.quotes[2][0].text
 
 
 def test_markers_split_over_deltas_and_finished_answers_split_into_sentences():
