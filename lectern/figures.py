@@ -227,7 +227,8 @@ def _hoped(text: str) -> set[tuple[str, str]]:
     for c, s in enumerate(stems):
         if s not in _HOPE:
             continue
-        k = next((j for j in range(c + 1, min(c + 1 + HOPE_SPAN, len(stems))) if stems[j] in _OUTCOME), None)
+        ahead = range(c + 1, min(c + 1 + HOPE_SPAN, len(stems)))
+        k = next((j for j in ahead if stems[j] in _OUTCOME), None)
         if k is None:
             continue
         later = {(n, _KIND_OF_UNIT[u]) for i, n, u in figs if k < i <= k + HOPE_SPAN}
@@ -237,8 +238,8 @@ def _hoped(text: str) -> set[tuple[str, str]]:
 
 
 def hoped_for(sentence: str, evidence: Sequence[str], question: str) -> tuple[str, ...]:
-    """The sentence's figures that its excerpts give only as a hope another figure replaced,
-    when neither the sentence nor the question speaks of hopes ("what did he expect?")."""
+    """The sentence's figures that an excerpt gives as a hope another figure replaced, when
+    neither the sentence nor the question speaks of hopes ("what did he expect?")."""
     if any(stem(w) in _HOPE for w in normalized_words(f"{sentence} {question}")):
         return ()
     gone = set().union(*(_hoped(t) for t in evidence)) if evidence else set()
