@@ -150,6 +150,8 @@ def check_against(sentence: str, ev: Evidence, question: str = "",
         return Verdict(False, support, missing, "a term no excerpt uses")
     if reversed_ := _reversed_change(sentence, ev.texts):
         return Verdict(False, support, reversed_, "reverses a change the excerpt states")
+    if denied := _denied(sentence, ev.texts):
+        return Verdict(False, support, denied, "denies what the excerpt states")
     if support < MIN_SUPPORT:
         return Verdict(False, support, missing, "most of it is in no excerpt")
     return Verdict(True, support, missing)
@@ -199,6 +201,32 @@ def _reversed_change(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
         if against and not agrees:
             return tuple(w for w in content_words(sentence) if stem(w) in key_dst)
     return ()
+
+
+# "It can not touch my chin" against "it may touch my chin": every word is in the excerpt,
+# and the sentence says the opposite (p01 in session 22, joined from two excerpts).
+_NEGATORS = {"not", "never", "cannot", "no", "nor", "without"}
+NEGATION_SPAN = 3   # words before a word that negate it ("can not touch", "never come")
+_RAW = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def _negations(text: str) -> list[tuple[str, bool]]:
+    """(stem, negated) for each word of the text that is not a function word."""
+    words = _RAW.findall(text.lower().replace("\u2019", "'"))
+    neg = [(w in _NEGATORS or w.endswith("n't")) and words[i + 1:i + 2] not in (["only"], ["just"])
+           for i, w in enumerate(words)]   # "not only X but also Y" says X
+    return [(stem(w), any(neg[max(0, i - NEGATION_SPAN):i])) for i, w in enumerate(words)
+            if not neg[i] and w not in STOPWORDS and len(w) > 2]
+
+
+def _denied(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
+    """The words the sentence negates that the evidence only ever states, not negated."""
+    stated: dict[str, bool] = {}   # stem -> negated somewhere in the evidence
+    for text in evidence:
+        for s, negated in _negations(text):
+            stated[s] = stated.get(s, False) or negated
+    return tuple(dict.fromkeys(s for s, negated in _negations(sentence)
+                               if negated and s in stated and not stated[s]))
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'-]*")

@@ -52,6 +52,20 @@ def test_a_change_stated_the_other_way_round_is_not_supported():
                            "").supported
 
 
+def test_a_sentence_that_negates_what_the_excerpt_states_is_not_supported():
+    """p01 on the ASR library in session 22, joined from two excerpts: "it can not touch my
+    chin", where the lecturer said it may touch his chin and may not crush it."""
+    ex = ["So that when it comes back, it may touch my chin but it may not crush my chin.",
+          "I have an object that weighs 15 kilograms, and I can lift it up one meter."]
+    v = grounding.check("It is lifted up one meter, which means it can not touch my chin but "
+                        "it may not crush my chin.", ex, QUESTION)
+    assert not v.supported and v.missing == ("touch",) and "denies" in v.why, v
+    assert grounding.check("When it comes back it may touch his chin, but it may not crush it.",
+                           ex, QUESTION).supported
+    assert grounding.check("It can't crush his chin.", ex, QUESTION).supported
+    assert grounding.check("It may not only touch his chin.", ex, QUESTION).supported
+
+
 def test_numbers_must_be_in_the_excerpt():
     ex = ["On the T4 we ran about 50 real-time sessions at once, two times the old card."]
     q = "How many sessions ran at once on the inexpensive GPU?"
