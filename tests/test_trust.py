@@ -47,10 +47,10 @@ def test_the_pendulum_answer_is_what_the_lecturer_said(physics):
     assert all(c.quote for c in a.citations)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 15's target (5 of 6 refused) is not met: with tiny.en "
-                   "3 of 6 were answered from words the excerpt does hold, wrongly combined "
-                   "('the escape velocity ... is approximately 150 joules')")
 def test_near_topic_questions_about_the_lecture_are_refused(physics):
+    """Issue 15's target, 5 of 6 refused. It was an expected failure until session 22: with
+    tiny.en 3 of 6 were answered from words the excerpt does hold, wrongly combined ("the
+    escape velocity ... is approximately 150 joules"). It passed in CI and twice here."""
     near = [q for q in load_questions(DATA / "near_topic.jsonl") if q.id >= "n21"]
     assert len(near) >= 6
     r = report(list(iter_eval(physics, near)))
