@@ -138,7 +138,7 @@ class Assistant:
         self.links = LinkResolver(lib)
         self._terms, self._terms_mtime = terms.TermStats(), None
         self._lectures: dict[tuple, grounding.Evidence] = {}
-        self._sentences: dict[str, tuple[float, tuple[Sentence, ...]]] = {}
+        self._transcripts: dict[str, tuple[float, str, tuple[Sentence, ...]]] = {}
 
     def term_stats(self) -> terms.TermStats:
         """The course's keyword counts, re-read when indexing has rewritten them."""
@@ -150,39 +150,39 @@ class Assistant:
             self._terms, self._terms_mtime = terms.load(self.lib), mtime
         return self._terms
 
-    def lecture_sentences(self, video_id: str) -> tuple[Sentence, ...]:
-        """A lecture's sentences as the index cut them (an excerpt may reach past its
-        passage: prompt.excerpts), kept until the transcript changes; () without one."""
+    def _transcript(self, video_id: str) -> tuple[float | None, str, tuple[Sentence, ...]]:
+        """A lecture's transcript as (modification time, text, sentences as the index cut
+        them), read once until it changes; (None, "", ()) without one. One read serves both
+        the excerpts (lecture_sentences) and rule 4 (lecture_words)."""
         path = self.lib.path(video_id, TRANSCRIPT)
         try:
             stamp = path.stat().st_mtime
         except FileNotFoundError:
-            return ()
-        cached = self._sentences.get(video_id)
+            return None, "", ()
+        cached = self._transcripts.get(video_id)
         if cached is None or cached[0] != stamp:
-            if len(self._sentences) > 64:
-                self._sentences.clear()
-            cached = (stamp, tuple(sentences(Transcript.load(path).segments)))
-            self._sentences[video_id] = cached
-        return cached[1]
+            if len(self._transcripts) > 64:
+                self._transcripts.clear()
+            t = Transcript.load(path)
+            cached = (stamp, t.text, tuple(sentences(t.segments)))
+            self._transcripts[video_id] = cached
+        return cached
+
+    def lecture_sentences(self, video_id: str) -> tuple[Sentence, ...]:
+        """A lecture's sentences (an excerpt may reach past its passage: prompt.excerpts)."""
+        return self._transcript(video_id)[2]
 
     def lecture_words(self, video_ids: tuple[str, ...]) -> grounding.Evidence:
         """What these lectures say in full (titles and transcripts, stemmed): a term a sentence
         takes from the question must be one of them (lectern/grounding.py, rule 4). Kept per
         set of lectures until their transcripts change."""
-        stamp = []
-        for vid in video_ids:
-            try:
-                stamp.append(self.lib.path(vid, TRANSCRIPT).stat().st_mtime)
-            except FileNotFoundError:
-                stamp.append(None)
-        key = (video_ids, tuple(stamp))
+        read = [self._transcript(vid) for vid in video_ids]
+        key = (video_ids, tuple(stamp for stamp, _, _ in read))
         if key not in self._lectures:
             texts = []
-            for vid in video_ids:
+            for vid, (_, text, _) in zip(video_ids, read):
                 rec = self.lib.catalog.video(vid)
-                path = self.lib.path(vid, TRANSCRIPT)
-                texts += [rec.title if rec else vid, Transcript.load(path).text if path.exists() else ""]
+                texts += [rec.title if rec else vid, text]
             if len(self._lectures) > 64:
                 self._lectures.clear()
             self._lectures[key] = grounding.Evidence(texts)

@@ -83,8 +83,8 @@ class Evidence:
     def __init__(self, texts: Iterable[str]):
         self.stems: set[str] = set()
         self.texts = list(texts)
-        for text in self.texts:
-            words = normalized_words(text)
+        self.words = [normalized_words(text) for text in self.texts]   # per text, in order
+        for words in self.words:
             self.stems.update(stem(w) for w in words)
             # "16GB" also says 16 (and GB): the model writes "16 GB"
             self.stems.update(p for w in words if (m := JOINED.match(w)) for p in m.groups())
@@ -98,6 +98,8 @@ class Evidence:
 
 
 RESTATES = "restates the question"
+OTHER_KIND = "a quantity of another kind than the question asks"
+MEASURE_FOR_COUNT = "a measure where a count was asked"
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,9 @@ def check_against(sentence: str, ev: Evidence, question: str = "",
     if wrong := uncounted(sentence, ev.texts, question):   # the number is there, counting else
         return Verdict(False, support, wrong, "a count of what was asked no excerpt gives")
     if wrong := measure_for_count(sentence, question):
-        return Verdict(False, support, wrong, "a measure where a count was asked")
+        return Verdict(False, support, wrong, MEASURE_FOR_COUNT)
     if wrong := other_kind(sentence, question):
-        return Verdict(False, support, wrong, "a quantity of another kind than the question asks")
+        return Verdict(False, support, wrong, OTHER_KIND)
     if wrong := measures_other(sentence, ev.texts, question):
         return Verdict(False, support, wrong, "a figure the excerpt gives for something else")
     if wrong := hoped_for(sentence, ev.texts, question):
@@ -267,9 +269,9 @@ def wrong_form(sentence: str, question: str) -> str:
     if why := unanswered(sentence, question):
         return why
     if other_kind(sentence, question):
-        return "a quantity of another kind than the question asks"
+        return OTHER_KIND
     if measure_for_count(sentence, question):
-        return "a measure where a count was asked"
+        return MEASURE_FOR_COUNT
     return ""
 
 
@@ -306,8 +308,7 @@ def _heard_apart(word: str, known: Evidence) -> bool:
     if len(word) < HEARD_MIN_LETTERS:
         return False
     digits = re.sub(r"\D", "", word)
-    for text in known.texts:
-        words = normalized_words(text)
+    for words in known.words:
         for n in (2, 3):
             for i in range(len(words) - n + 1):
                 joined = "".join(words[i:i + n])
