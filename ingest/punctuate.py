@@ -76,6 +76,28 @@ def _pauses(words: list[Word]) -> list[float]:
     return out
 
 
+# Words that begin a clause and hardly ever end a sentence. Whisper stamps the first word
+# of its next segment right after the last one, so the silence it measures falls *after*
+# "and" in "...the stuff and | then how I tried": a split there read "the stuff and. Then
+# how", 33 times in L01 (session 23). The pause belongs before such a word.
+STARTS_CLAUSE = frozenset("and but so or because then i the a an".split())
+# Nor does a sentence end on these; a pause after one is not a sentence end.
+NEVER_ENDS = STARTS_CLAUSE | frozenset("of to with for from my your our their its".split())
+
+
+def _split_points(spelled: list[str], pauses: list[float], inner: range) -> dict[int, float]:
+    """Where a run-on may end a sentence (the index of the sentence's last word), with the
+    pause there: never after a word of NEVER_ENDS, and before a clause's first word."""
+    out: dict[int, float] = {}
+    for k in inner:
+        word = norm(spelled[k])
+        if word in STARTS_CLAUSE and k - 1 in inner and norm(spelled[k - 1]) not in NEVER_ENDS:
+            out[k - 1] = max(out.get(k - 1, 0.0), pauses[k])
+        elif word not in NEVER_ENDS:
+            out[k] = max(out.get(k, 0.0), pauses[k])
+    return out
+
+
 def _split_long_runs(words: list[Word], spelled: list[str]) -> list[str]:
     """End sentences at long pauses where the model left a run-on.
 
@@ -89,9 +111,9 @@ def _split_long_runs(words: list[Word], spelled: list[str]) -> list[str]:
         if end - start + 1 <= MAX_RUN_WORDS:
             start = end + 1
             continue
-        inner = range(start + 4, end - 3)  # not right at the edges of the run
-        best = max(inner, key=lambda k: pauses[k], default=None)
-        if best is None or pauses[best] < MIN_PAUSE_S:
+        points = _split_points(spelled, pauses, range(start + 4, end - 3))  # not at the edges
+        best = max(points, key=lambda k: points[k], default=None)
+        if best is None or points[best] < MIN_PAUSE_S:
             start = end + 1
             continue
         spelled[best] = spelled[best].rstrip(",;:") + "."

@@ -91,3 +91,29 @@ def test_only_long_unpunctuated_asr_stretches_are_repunctuated_and_words_stay():
         [(w.start, w.end, punctuate.norm(w.text)) for s in segs for w in s.words]
     assert punctuate.unpunctuated_runs(out, 30.0) == []
     assert punctuate.restore_runs(out, 30.0, lambda: 1 / 0) == out  # nothing to do: no model loaded
+
+
+class _Echo:
+    """Stands in for a small model that copies a run-on back unpunctuated (not under test)."""
+
+    def complete(self, messages, max_tokens=0):
+        return messages[-1].content.split("\n\n")[-1]
+
+
+def test_a_run_on_is_split_at_its_pause_but_never_after_and_or_i():
+    # Whisper stamps a segment's first word right after the last one ("...the stuff and |
+    # then how"), so the measured silence falls after "and": the sentence must end before it.
+    text = ("i will play some examples when i get finished with the stuff and then how i tried "
+            "to scale it so i got a normal size card and it ran only two times faster than before "
+            "but i had hoped for much more than that from such a card")
+    toks, t, words = text.split(), 0.0, []
+    from ingest.transcript import Word
+    for k, tok in enumerate(toks):
+        words.append(Word(t, t + 0.25, " " + tok))
+        t += 0.3 + (1.2 if tok in ("and", "i") and toks[k - 1] in ("stuff", "than", "but") else 0.0)
+    segs = [s.text for s in punctuate.sentences(punctuate.restore(words, _Echo()))]
+    assert segs[0] == "I will play some examples when I get finished with the stuff."
+    assert segs[1].startswith("And then how I tried to scale it")
+    ends = [punctuate.norm(s.split()[-1]) for s in segs[:-1]]
+    assert not set(ends) & punctuate.NEVER_ENDS, segs
+    assert " ".join(punctuate.norm(w) for s in segs for w in s.split()) == text   # same words
