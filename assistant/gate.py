@@ -38,6 +38,7 @@ _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
 _FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
 SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
 _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
+_TRAILING_MARKER = re.compile(r"(?<=[.!?\]\"'\u201d)])\s*\[[\d,\s]*\]$")
 # A list item's number ("including:\n1. First, ..."): the "1." ends no sentence and claims
 # no number. Matched only once the item's text has begun, as _END is.
 _ENUMERATOR = re.compile(r"(?:^|\n)[ \t]*\d{1,2}[.)][ \t]+(?=\S)")
@@ -81,6 +82,11 @@ class AnswerGate:
         self._buf = _ENUMERATOR.sub("\n", self._buf + delta)
         while not self.stopped and (m := _END.search(self._buf)):
             sentence, self._buf = self._buf[:m.end()], self._buf[m.end():]
+            last = _TRAILING_MARKER.search(sentence)
+            if last and re.match(r"\s+[a-z]", self._buf):
+                # "...on a cheap GPU. [1] [2] mentions that ...": the last marker is the next
+                # sentence's subject (d02, session 23), not the end of this one
+                sentence, self._buf = sentence[:last.start()], sentence[last.start():] + self._buf
             yield from self._sentence(sentence)
 
     def flush(self, truncated: bool = False) -> Iterator[str]:

@@ -339,6 +339,10 @@ def test_a_marker_written_as_the_subject_becomes_the_lecture():
         "The lecture states that the object weighs 15 kilograms. [1]"
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "[2] The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
+    # the subject marker after another sentence's markers (d02, session 23)
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "The object weighs 15 kilograms. [2] [2] states that it can be lifted.") == \
+        "The object weighs 15 kilograms. [1] The lecture states that it can be lifted. [1]"
 
 
 def test_an_uncited_sentence_cites_the_excerpt_that_holds_it():
