@@ -80,9 +80,9 @@ def _pauses(words: list[Word]) -> list[float]:
 # of its next segment right after the last one, so the silence it measures falls *after*
 # "and" in "...the stuff and | then how I tried": a split there read "the stuff and. Then
 # how", 33 times in L01 (session 23). The pause belongs before such a word.
-STARTS_CLAUSE = frozenset("and but so or because then i the a an".split())
+STARTS_CLAUSE = frozenset("and but so or because then i we the a an".split())
 # Nor does a sentence end on these; a pause after one is not a sentence end.
-NEVER_ENDS = STARTS_CLAUSE | frozenset("of to with for from my your our their its".split())
+NEVER_ENDS = STARTS_CLAUSE | frozenset("of to with for from as my your our their its".split())
 
 
 def _split_points(spelled: list[str], pauses: list[float], inner: range) -> dict[int, float]:
