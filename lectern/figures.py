@@ -237,6 +237,19 @@ def _hoped(text: str) -> set[tuple[str, str]]:
     return out
 
 
+def open_hope(text: str) -> bool:
+    """Whether the text ends on a hope: a figure hoped for, and no "but", "settled",
+    "finally" after it. What happened is then in what follows (an excerpt must go on)."""
+    words = unit_words(text)
+    stems = [stem(w) for w in words]
+    hopes = [c for c, s in enumerate(stems) if s in _HOPE]
+    if not hopes:
+        return False
+    c = hopes[-1]
+    return any(c < i <= c + HOPE_SPAN for i, _, _ in figures(words)) and \
+        not any(s in _OUTCOME for s in stems[c + 1:])
+
+
 def hoped_for(sentence: str, evidence: Sequence[str], question: str) -> tuple[str, ...]:
     """The sentence's figures that an excerpt gives as a hope another figure replaced, when
     neither the sentence nor the question speaks of hopes ("what did he expect?")."""

@@ -297,6 +297,24 @@ def test_excerpts_keep_fragments_with_neighbours_and_never_repeat_a_sentence():
     assert "tiny grad" not in alone[0].text
 
 
+def test_an_excerpt_never_ends_on_a_hope_whose_outcome_follows():
+    """d01 on the session 23 library: the excerpt ended on "I expected ... 10 times 20 times
+    performance", and the model answered "20 times"; the outcome is the next sentence."""
+    from index.chunks import Sentence
+    texts = ["And then I tried to scale it, so I got a normal size GPU.",
+             "I would say it's like a 16GB card.",
+             "And I expected to get like maybe 10 times 20 times performance just looking at the spec.",
+             "But to my surprise I only got like 2 times more performance.",
+             "So I started looking into why this is happening."]
+    sents = [Sentence(366.0 + 5 * i, 370.0 + 5 * i, t) for i, t in enumerate(texts)]
+    a, b = prompt._window(sents, 1, max_words=30)
+    assert b == 3 and "2 times more" in sents[b].text          # past max_words, to the outcome
+    a, b = prompt._window(sents, 1, max_words=30, free=lambda j: j != 3)
+    assert b == 2                                               # not into another excerpt
+    a, b = prompt._window(sents[:2] + sents[4:], 0, max_words=30)
+    assert b - a + 1 <= 3                                       # no hope: max_words holds
+
+
 class _Tap:
     """The real model, with what it streamed kept: where a sentence ends is where it wrote one."""
 
