@@ -29,9 +29,10 @@ from .config import IndexConfig
 
 PASSAGE, SUMMARY, POINT, CHAPTER = "passage", "summary", "point", "chapter"
 KINDS = (PASSAGE, SUMMARY, POINT, CHAPTER)
-CHUNK_VERSION = 2  # bump when the cutting rules change: every video is re-indexed
+CHUNK_VERSION = 3  # bump when the cutting rules change: every video is re-indexed
 _NAMESPACE = uuid.UUID("6f1c2a8e-4b7d-4c1e-9a53-0d2f7e9b1c44")
 _SENTENCE_END = (".", "?", "!", "…", '"', "'")
+_TITLES = {"mr", "mrs", "ms", "dr", "prof", "st", "vs"}   # "Dr. Smith" ends no sentence
 MAX_SENTENCE_S = 25.0  # a run-on "sentence" is cut here, so excerpts stay short
 
 
@@ -63,6 +64,21 @@ def _ends_sentence(seg: Segment | Sentence) -> bool:
     return seg.text.rstrip().endswith(_SENTENCE_END)
 
 
+def _split(seg: Segment) -> list[Segment]:
+    """A segment cut after each word that ends a sentence before a capitalised word, by its
+    words' times. Whisper (or repunctuation) can put three sentences in one segment ("...
+    constraint devices. Executive torch follows a build ... compiler. In your desktop ...",
+    L02); whole, it filled an excerpt and its best sentence was never scored alone."""
+    ws = seg.words
+    cuts = [k + 1 for k in range(len(ws) - 1)
+            if ws[k].text.rstrip().endswith((".", "?", "!")) and ws[k + 1].text.strip()[:1].isupper()
+            and ws[k].text.strip(" .").lower() not in _TITLES]
+    if not cuts:
+        return [seg]
+    return [Segment(part[0].start, part[-1].end, "".join(w.text for w in part).strip(), part)
+            for a, b in zip([0, *cuts], [*cuts, len(ws)]) if (part := ws[a:b])]
+
+
 def sentences(segs: tuple[Segment, ...] | list[Segment]) -> list[Sentence]:
     """Segments joined into sentences. Whisper's segments are often fragments
     ("So you will have access to 120 terabytes of disk space" / "as an NFS mount
@@ -70,7 +86,7 @@ def sentences(segs: tuple[Segment, ...] | list[Segment]) -> list[Sentence]:
     people and to the model."""
     out: list[Sentence] = []
     cur: list[Segment] = []
-    for seg in segs:
+    for seg in (piece for whole in segs for piece in _split(whole)):
         if not seg.text.strip():
             continue
         cur.append(seg)

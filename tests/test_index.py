@@ -64,6 +64,18 @@ def test_asr_fragments_are_joined_into_sentences():
     assert got[2].end - got[2].start <= 40.0 and got[2].text == "and on"  # run-on speech is cut
 
 
+def test_a_segment_holding_several_sentences_is_cut_by_its_word_times():
+    from ingest.transcript import Word
+    text = "run on small devices. ExecuTorch is handled by the compiler. Ask Dr. Smith later"
+    words = tuple(Word(0.5 * i, 0.5 * i + 0.4, " " + w) for i, w in enumerate(text.split()))
+    got = ch.sentences((Segment(10.0, 14.0, "So this is made to"),
+                        Segment(0.0, words[-1].end, text, words)))
+    assert [s.text for s in got] == ["So this is made to run on small devices.",
+                                     "ExecuTorch is handled by the compiler.",
+                                     "Ask Dr. Smith later"]
+    assert (got[1].start, got[1].end) == (words[4].start, words[9].end)
+
+
 def test_passages_prefer_sentence_ends_and_split_runaway_speech():
     # no punctuation at all for 100 s: cut at max length anyway
     segs = _segs([(10.0, "and then we") for _ in range(10)])
