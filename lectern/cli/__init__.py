@@ -207,8 +207,9 @@ def _models() -> int:
         except models.ModelError as e:
             print(f"lectern: {kind} model {name}: {e}", file=sys.stderr)
             return 1
-    try:  # the optional, better LLM: listed when its wheels are installed
+    try:  # the optional, better LLM: listed (and re-quantized) when its wheels are installed
         print(f"{'llm':10} {'qwen2.5-1.5b':18} {models.llm_model('qwen2.5-1.5b')}")
+        print(f"{'llm':10} {'qwen2.5-1.5b-q4_0':18} {models.llm_model('qwen2.5-1.5b-q4_0')}")
     except models.ModelError:
         print(f"{'llm':10} {'qwen2.5-1.5b':18} not installed (optional: pip install -e '.[bigger-llm]')")
     return 0
