@@ -34,8 +34,11 @@ def _offline_env() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     # transformers 5 draws a "Loading weights" bar for a 0.1 s load: noise in `lectern ask`
-    from transformers.utils import logging as hf_logging
-    hf_logging.disable_progress_bar()
+    try:
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass   # then the model load below says what is missing
 
 
 def _fingerprint(path: str) -> str:
