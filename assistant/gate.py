@@ -38,6 +38,8 @@ _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
 _FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
 SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
 _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
+_SOURCE_MARKER = re.compile(r"\b(according to|as (?:stated|said|mentioned) in)\s+(?:the\s+)?"
+                            r"(?:excerpts?\s*)?(?:\[[\d,\s]*\]\s*)+", re.IGNORECASE)
 _TRAILING_MARKER = re.compile(r"(?<=[.!?\]\"'\u201d)])\s*\[[\d,\s]*\]$")
 # A list item's number ("including:\n1. First, ..."): the "1." ends no sentence and claims
 # no number. Matched only once the item's text has begun, as _END is.
@@ -100,7 +102,8 @@ class AnswerGate:
         yield from self._sentence(rest)
 
     def _sentence(self, raw: str) -> Iterator[str]:
-        text = _plain(raw)
+        # "According to [1], ..." (the 1.5B's habit) would read "According to, ..."
+        text = _plain(_SOURCE_MARKER.sub(r"\1 the lecture ", raw))
         if _LEADING_MARKER.match(raw) and text[:1].islower():
             text = "The lecture " + text   # "[1] states that ...": the marker was its subject
         if not text.strip(" .!?…"):

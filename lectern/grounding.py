@@ -154,6 +154,8 @@ def check_against(sentence: str, ev: Evidence, question: str = "",
         return Verdict(False, support, reversed_, "reverses a change the excerpt states")
     if denied := _denied(sentence, ev.texts):
         return Verdict(False, support, denied, "denies what the excerpt states")
+    if affirmed := _affirmed(sentence, [t for t in ev.texts if t != question]):
+        return Verdict(False, support, affirmed, "states what the excerpt denies")
     if support < MIN_SUPPORT:
         return Verdict(False, support, missing, "most of it is in no excerpt")
     return Verdict(True, support, missing)
@@ -221,14 +223,29 @@ def _negations(text: str) -> list[tuple[str, bool]]:
             if not neg[i] and w not in STOPWORDS and len(w) > 2]
 
 
-def _denied(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
-    """The words the sentence negates that the evidence only ever states, not negated."""
-    stated: dict[str, bool] = {}   # stem -> negated somewhere in the evidence
+def _uses(evidence: Sequence[str]) -> dict[str, set[bool]]:
+    """stem -> how the evidence uses it: negated (True), not negated (False), or both."""
+    used: dict[str, set[bool]] = {}
     for text in evidence:
         for s, negated in _negations(text):
-            stated[s] = stated.get(s, False) or negated
+            used.setdefault(s, set()).add(negated)
+    return used
+
+
+def _denied(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
+    """The words the sentence negates that the evidence only ever states, not negated."""
+    used = _uses(evidence)
     return tuple(dict.fromkeys(s for s, negated in _negations(sentence)
-                               if negated and s in stated and not stated[s]))
+                               if negated and used.get(s) == {False}))
+
+
+def _affirmed(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
+    """The words the sentence states that the evidence only ever negates: "it could reach
+    higher than the initial height" on "it could not be higher" (p07 with the 1.5B model,
+    session 23). The question is no evidence here: it may ask what the lecture denies."""
+    used = _uses(evidence)
+    return tuple(dict.fromkeys(s for s, negated in _negations(sentence)
+                               if not negated and used.get(s) == {True}))
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'-]*")

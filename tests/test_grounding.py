@@ -66,6 +66,20 @@ def test_a_sentence_that_negates_what_the_excerpt_states_is_not_supported():
     assert grounding.check("It may not only touch his chin.", ex, QUESTION).supported
 
 
+def test_a_sentence_that_states_what_the_excerpt_denies_is_not_supported():
+    """p07 with the 1.5B model in session 23: "it could reach higher than the initial height"
+    on an excerpt that says it could not be higher."""
+    ex = ["If I release it from this height and it swings, then when it reaches here, "
+          "it could not be higher."]
+    q = "What must the lecturer be careful about so the bob does not crush his chin?"
+    v = grounding.check("If he releases it from this height and it swings, it could reach higher.", ex, q)
+    assert not v.supported and "higher" in v.missing and "denies" in v.why, v
+    assert grounding.check("When it swings from this height, it could not be higher.", ex, q).supported
+    # the question may name what the lecture denies; that is no evidence for it
+    v = grounding.check("It could reach higher when it swings.", ex, "Could the bob come back higher?")
+    assert not v.supported, v
+
+
 def test_numbers_must_be_in_the_excerpt():
     ex = ["On the T4 we ran about 50 real-time sessions at once, two times the old card."]
     q = "How many sessions ran at once on the inexpensive GPU?"
@@ -339,6 +353,9 @@ def test_a_marker_written_as_the_subject_becomes_the_lecture():
         "The lecture states that the object weighs 15 kilograms. [1]"
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "[2] The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "According to [2], the object weighs 15 kilograms.") == \
+        "According to the lecture, the object weighs 15 kilograms. [1]"
     # the subject marker after another sentence's markers (d02, session 23)
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "The object weighs 15 kilograms. [2] [2] states that it can be lifted.") == \
