@@ -210,17 +210,33 @@ def _reversed_change(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
 # "It can not touch my chin" against "it may touch my chin": every word is in the excerpt,
 # and the sentence says the opposite (p01 in session 22, joined from two excerpts).
 _NEGATORS = {"not", "never", "cannot", "no", "nor", "without"}
-NEGATION_SPAN = 3   # words before a word that negate it ("can not touch", "never come")
+# Content words before a word that a negator may stand before, within its clause: "can not
+# touch", "never come back", "should not be able to reach any higher" (function words such
+# as "be", "to", "any" are free; a comma or full stop ends the scope).
+NEGATION_SPAN = 3
 _RAW = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_CLAUSE = re.compile(r"[,;:.!?()\u2014]|\s-\s")
 
 
 def _negations(text: str) -> list[tuple[str, bool]]:
     """(stem, negated) for each word of the text that is not a function word."""
-    words = _RAW.findall(text.lower().replace("\u2019", "'"))
-    neg = [(w in _NEGATORS or w.endswith("n't")) and words[i + 1:i + 2] not in (["only"], ["just"])
-           for i, w in enumerate(words)]   # "not only X but also Y" says X
-    return [(stem(w), any(neg[max(0, i - NEGATION_SPAN):i])) for i, w in enumerate(words)
-            if not neg[i] and w not in STOPWORDS and len(w) > 2]
+    out = []
+    for clause in _CLAUSE.split(text.lower().replace("\u2019", "'")):
+        words = _RAW.findall(clause)
+        neg = [(w in _NEGATORS or w.endswith("n't")) and words[i + 1:i + 2] not in (["only"], ["just"])
+               for i, w in enumerate(words)]   # "not only X but also Y" says X
+        content = 0   # content words since the last negator, walking forward
+        negated = False
+        for i, w in enumerate(words):
+            if neg[i]:
+                negated, content = True, 0
+                continue
+            if w in STOPWORDS or len(w) <= 2:
+                continue
+            content += 1
+            negated = negated and content <= NEGATION_SPAN
+            out.append((stem(w), negated))
+    return out
 
 
 def _uses(evidence: Sequence[str]) -> dict[str, set[bool]]:

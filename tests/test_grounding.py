@@ -78,6 +78,16 @@ def test_a_sentence_that_states_what_the_excerpt_denies_is_not_supported():
     # the question may name what the lecture denies; that is no evidence for it
     v = grounding.check("It could reach higher when it swings.", ex, "Could the bob come back higher?")
     assert not v.supported, v
+    # a negation reaches over "be able to" (p07 in session 23, both ways), not past a comma
+    ex = ["And when it swings back, it should not be able to reach any higher."]
+    v = grounding.check("When it swings back, it could reach higher than before.", ex, q)
+    assert not v.supported and "denies" in v.why, v
+    assert grounding.check("When it swings back, it should not reach any higher.", ex, q).supported
+    ex = ["If I release that bob from a certain height, it can never come back to a point "
+          "where the height is any larger."]
+    assert grounding.check("The bob should not be able to come back to a point where the "
+                           "height is any larger.", ex, q).supported
+    assert grounding._negations("It did not work, but it got faster.")[-1] == (grounding.stem("faster"), False)
 
 
 def test_numbers_must_be_in_the_excerpt():
@@ -355,6 +365,9 @@ def test_a_marker_written_as_the_subject_becomes_the_lecture():
     assert _stream(g, "[2] The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "According to [2], the object weighs 15 kilograms.") == \
+        "According to the lecture, the object weighs 15 kilograms. [1]"
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "According to Lecture excerpt, the object weighs 15 kilograms [2].") == \
         "According to the lecture, the object weighs 15 kilograms. [1]"
     # the subject marker after another sentence's markers (d02, session 23)
     g = _gate("How heavy is the object?", EX)
