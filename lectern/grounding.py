@@ -215,6 +215,9 @@ _NEGATORS = {"not", "never", "cannot", "no", "nor", "without"}
 # as "be", "to", "any" are free; a comma or full stop ends the scope).
 NEGATION_SPAN = 3
 _RAW = re.compile(r"[a-z]+(?:'[a-z]+)?")
+# Words that begin another clause, where a negation's scope ends (as in NegEx).
+_SCOPE_ENDS = {"and", "but", "because", "if", "when", "while", "although", "though", "which",
+               "so", "however", "then", "whereas", "since", "unless"}
 _CLAUSE = re.compile(r"[,;:.!?()\u2014]|\s-\s")
 
 
@@ -230,6 +233,9 @@ def _negations(text: str) -> list[tuple[str, bool]]:
         for i, w in enumerate(words):
             if neg[i]:
                 negated, content = True, 0
+                continue
+            if w in _SCOPE_ENDS:
+                negated = False   # "does not crush his chin because he releases it"
                 continue
             if w in STOPWORDS or len(w) <= 2:
                 continue

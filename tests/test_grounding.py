@@ -88,6 +88,8 @@ def test_a_sentence_that_states_what_the_excerpt_denies_is_not_supported():
     assert grounding.check("The bob should not be able to come back to a point where the "
                            "height is any larger.", ex, q).supported
     assert grounding._negations("It did not work, but it got faster.")[-1] == (grounding.stem("faster"), False)
+    assert grounding._negations("It does not crush his chin because he releases it")[-1] == \
+        (grounding.stem("releases"), False)
 
 
 def test_numbers_must_be_in_the_excerpt():
