@@ -234,7 +234,7 @@ def _negations(text: str) -> list[tuple[str, bool]]:
             if neg[i]:
                 negated, content = True, 0
                 continue
-            if w in _SCOPE_ENDS:
+            if w in _SCOPE_ENDS and not (i and neg[i - 1]):   # "not so heavy" stays negated
                 negated = False   # "does not crush his chin because he releases it"
                 continue
             if w in STOPWORDS or len(w) <= 2:

@@ -90,6 +90,7 @@ def test_a_sentence_that_states_what_the_excerpt_denies_is_not_supported():
     assert grounding._negations("It did not work, but it got faster.")[-1] == (grounding.stem("faster"), False)
     assert grounding._negations("It does not crush his chin because he releases it")[-1] == \
         (grounding.stem("releases"), False)
+    assert grounding._negations("It is not so heavy")[-1] == (grounding.stem("heavy"), True)
 
 
 def test_numbers_must_be_in_the_excerpt():
