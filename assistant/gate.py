@@ -38,9 +38,9 @@ _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
 _FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
 SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
 _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
-_SOURCE_MARKER = re.compile(r"\b(according to|as (?:stated|said|mentioned) in)\s+(?:the\s+)?"
-                            r"(?:(?:lecture\s+)?excerpts?\b\s*(?:\[[\d,\s]*\]\s*)*|(?:\[[\d,\s]*\]\s*)+)",
-                            re.IGNORECASE)
+_SOURCE_MARKER = re.compile(r"\b(according to|as (?:stated|said|mentioned|explained) in|in(?=\s+\S+\s*,))"
+                            r"\s+(?:the\s+)?(?:(?:lecture\s+)?excerpts?\b\s*(?:\[[\d,\s]*\]\s*)*"
+                            r"|(?:\[[\d,\s]*\]\s*)+)", re.IGNORECASE)
 _TRAILING_MARKER = re.compile(r"(?<=[.!?\]\"'\u201d)])\s*\[[\d,\s]*\]$")
 # A list item's number ("including:\n1. First, ..."): the "1." ends no sentence and claims
 # no number. Matched only once the item's text has begun, as _END is.

@@ -372,6 +372,9 @@ def test_a_marker_written_as_the_subject_becomes_the_lecture():
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "According to Lecture excerpt, the object weighs 15 kilograms [2].") == \
         "According to the lecture, the object weighs 15 kilograms. [1]"
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "In [2], the lecturer says the object weighs 15 kilograms.") == \
+        "In the lecture, the lecturer says the object weighs 15 kilograms. [1]"
     # the subject marker after another sentence's markers (d02, session 23)
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "The object weighs 15 kilograms. [2] [2] states that it can be lifted.") == \
