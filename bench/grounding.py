@@ -50,7 +50,12 @@ def signals(a: Assistant, questions) -> None:
     for t in (0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55):
         un = [s < t or m for ans, s, m in rows if not ans]
         an = [s < t or m for ans, s, m in rows if ans]
-        print(f"{t:16.2f}  {sum(un) / len(un):20.2f}  {sum(an) / len(an):18.2f}")
+        print(f"{t:16.2f}  {_share(un):20.2f}  {_share(an):18.2f}")
+
+
+def _share(flags: list[bool]) -> float:
+    """The share that is true; nan for none (a questions file of one kind only)."""
+    return sum(flags) / len(flags) if flags else float("nan")
 
 
 def answers(a: Assistant, questions, show: bool, grounded_only: bool = False) -> dict:

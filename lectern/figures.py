@@ -186,8 +186,14 @@ _AMOUNTS = {"few", "several", "couple", "dozen", "dozens", "hundreds", "thousand
 _HOW_MUCH = re.compile(r"\bhow much\s+(\w+)", re.I)
 
 
+# "What is the period of one swing", "which sampling rate", "in what year": a quantity named
+# after what/which is asked as a figure. "The conversion from potential energy to kinetic
+# energy and back ..." is in the excerpt, and gives no period (n21, session 24).
+_WHAT_YEAR = re.compile(r"\b(?:what|which)\s+year\b", re.I)
+
+
 def _asks_amount(question: str) -> bool:
-    if _counted(question):
+    if _counted(question) or _WHAT.search(question) or _WHAT_YEAR.search(question):
         return True
     m = _HOW_MUCH.search(question)
     return bool(m) and ((w := m.group(1).lower()) in ("more", "less") or w in _ASKED_KIND

@@ -356,6 +356,12 @@ def test_a_how_many_question_is_not_answered_by_a_first_sentence_without_a_numbe
     assert grounding.unanswered("He moved it to a 16 GB GPU, so it got faster.", q)
     assert grounding.unanswered("It got two times faster.", q) == ""
     assert grounding.unanswered("It matters a lot.", "How much does batching matter?") == ""
+    # A quantity named after what/which, or a year, is asked as a figure (n21, session 24).
+    q = "What is the period of one full swing of the pendulum?"
+    assert grounding.unanswered("When it swings back, it should not reach any higher.", q)
+    assert grounding.unanswered("One full swing takes about 2 seconds.", q) == ""
+    assert grounding.unanswered("He first showed it at MIT.", "In what year did he first show it?")
+    assert grounding.unanswered("It is MGH.", "What expression gives the work done?") == ""
 
 
 def test_a_marker_written_as_the_subject_becomes_the_lecture():
