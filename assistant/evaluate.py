@@ -214,7 +214,9 @@ def report(outcomes: Sequence[Outcome]) -> Report:
         false_refusal_rate=_rate([o.answer.refused for o in ans]),
         invalid_citations=sum(o.invalid_citations for o in outcomes),
         faithful_rate=1 - sum(len(o.unfaithful) for o in outcomes) / sentences if sentences else 1.0,
-        model_faithful_rate=_rate([c.verdict.supported for c in checks]) if checks else 1.0,
+        # as the model wrote them: a trimmed sentence counts once, as the unsupported whole
+        model_faithful_rate=_rate([c.verdict.supported for c in checks if not c.trimmed_from])
+        if checks else 1.0,
         first_token_p50=_pct(first, 50), first_token_p95=_pct(first, 95),
         first_shown_p50=_pct(shown, 50), first_shown_p95=_pct(shown, 95),
         total_p50=_pct(total, 50), total_p95=_pct(total, 95), outcomes=tuple(outcomes))

@@ -36,7 +36,14 @@ from .citations import Excerpt, MarkerFilter, Span
 _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
 # The same, in finished text: before white space or the end.
 _FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
-SHOWN, CUT, SKIPPED = "shown", "cut", "skipped"
+SHOWN, CUT, SKIPPED, TRIMMED = "shown", "cut", "skipped", "trimmed"
+# Where a sentence may be cut back to what comes before: a clause that adds to the claim
+# ("..., which is a website that teaches programming", "... because <a reason>"), never one
+# that conditions or qualifies it ("if", "when", "unless", "but": without them the rest
+# claims more than was said). The rest is checked again on its own.
+_TRAILING_CLAUSE = re.compile(r",\s+(?:which|where|who|as|because|since|so|and|making|allowing|"
+                              r"meaning|thereby|while)\b|\s+because\b", re.IGNORECASE)
+MIN_TRIMMED_WORDS = 5   # what is left must still be a sentence, not "The founder learned."
 _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
 _SOURCE_MARKER = re.compile(r"\b(according to|as (?:stated|said|mentioned|explained) in|in(?=\s+\S+\s*,))"
                             r"\s+(?:the\s+)?(?:(?:lecture\s+)?excerpts?\b\s*(?:\[[\d,\s]*\]\s*)*"
@@ -54,8 +61,10 @@ class SentenceCheck:
     text: str                       # as written, markers removed
     cited: tuple[int, ...]          # prompt numbers of the excerpts it was checked against
     verdict: grounding.Verdict
-    action: str                     # SHOWN, CUT (the answer ended there) or SKIPPED
+    action: str                     # SHOWN, CUT (the answer ended there), SKIPPED or TRIMMED
     evidence: str = ""              # the cited excerpts' text, for reports
+    # SHOWN: the model's sentence this is the supported first part of (its TRIMMED check)
+    trimmed_from: str = ""
 
 
 def _plain(raw: str) -> str:
@@ -110,6 +119,53 @@ class AnswerGate:
         if not text.strip(" .!?…"):
             return
         given = [int(x) for m in _MARKER.finditer(raw) for x in m.group(1).split(",")]
+        cited, verdict = self._judge(text, given)
+        if verdict.supported:
+            if verdict.why == grounding.RESTATES:
+                self.checks.append(SentenceCheck(text, tuple(cited), verdict, SKIPPED,
+                                                 self._evidence(cited)))
+                return
+            yield self._accept(text, cited, verdict)
+            return
+        if (part := self._trimmed(text, given)) is not None:
+            # "X learned Python from Hardway.com, which teaches programming": the clause
+            # the excerpt does not hold goes; what it does hold is shown
+            self.checks.append(SentenceCheck(text, tuple(cited), verdict, TRIMMED,
+                                             self._evidence(cited)))
+            yield self._accept(*part, trimmed_from=text)
+            self.stopped = True   # the model went on past what the lecture says: it ends here
+            return
+        self.checks.append(SentenceCheck(text, tuple(cited), verdict, CUT, self._evidence(cited)))
+        self.stopped = True
+        self.unsupported = not self.shown
+
+    def _evidence(self, cited: list[int]) -> str:
+        return " ".join(self.by_number[n].text for n in cited)
+
+    def _accept(self, text: str, cited: list[int], verdict: grounding.Verdict,
+                trimmed_from: str = "") -> str:
+        self.checks.append(SentenceCheck(text, tuple(cited), verdict, SHOWN,
+                                         self._evidence(cited), trimmed_from))
+        for n in cited:
+            self._rest_on(n, text, cited)
+        return self._show(text, cited)
+
+    def _trimmed(self, text: str, given: list[int]):
+        """The sentence cut back at its last trailing clause that leaves a supported claim of
+        its own (cited, verdict and all), or None."""
+        for m in reversed(list(_TRAILING_CLAUSE.finditer(text))):
+            head = text[:m.start()].rstrip(" ,;:")
+            if len(head.split()) < MIN_TRIMMED_WORDS:
+                break
+            head += "."
+            cited, verdict = self._judge(head, given)
+            if verdict.supported and verdict.why != grounding.RESTATES:
+                return head, cited, verdict
+        return None
+
+    def _judge(self, text: str, given: list[int]) -> tuple[list[int], grounding.Verdict]:
+        """The excerpts a sentence rests on and the verdict (with the form check for the
+        first sentence shown)."""
         cited = list(dict.fromkeys(self.markers.best_support(text, n)
                                    for n in given if n in self.by_number))
         verdict = self._verdict(text, cited) if cited else None
@@ -129,22 +185,10 @@ class AnswerGate:
                 alt = self._verdict(text, sorted(order[:2]))
                 if alt.supported:
                     cited, verdict = sorted(order[:2]), alt
-        evidence = " ".join(self.by_number[n].text for n in cited)
         if verdict.supported and not self.shown and verdict.why != grounding.RESTATES and \
                 (why := grounding.unanswered(text, self.question)):
             verdict = grounding.Verdict(False, verdict.support, (), why)
-        if verdict.supported:
-            if verdict.why == grounding.RESTATES:
-                self.checks.append(SentenceCheck(text, tuple(cited), verdict, SKIPPED, evidence))
-                return
-            self.checks.append(SentenceCheck(text, tuple(cited), verdict, SHOWN, evidence))
-            for n in cited:
-                self._rest_on(n, text, cited)
-            yield self._show(text, cited)
-            return
-        self.checks.append(SentenceCheck(text, tuple(cited), verdict, CUT, evidence))
-        self.stopped = True
-        self.unsupported = not self.shown
+        return cited, verdict
 
     def _verdict(self, text: str, cited: list[int]) -> grounding.Verdict:
         # the prompt names each excerpt's lecture: its title is evidence too

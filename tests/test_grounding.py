@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lectern import grounding
 from assistant.citations import Excerpt, MarkerFilter, Span
-from assistant.gate import CUT, SHOWN, SKIPPED, AnswerGate, sentences
+from assistant.gate import CUT, SHOWN, SKIPPED, TRIMMED, AnswerGate, sentences
 
 PENDULUM = ("If I release that bob from a certain height, then that bob can never come back to a "
             "point where the height is any larger. There is a conversion from gravitational "
@@ -321,6 +321,23 @@ def test_an_unsupported_first_sentence_leaves_nothing_to_show():
     g = _gate(QUESTION, EX)
     text = _stream(g, "The pendulum bob can never come back higher [1]. Energy is conserved [1].")
     assert text == "Energy is conserved. [1]" and [c.action for c in g.checks] == [SKIPPED, SHOWN]
+
+
+def test_a_trailing_clause_the_excerpt_does_not_hold_is_cut_off_and_the_answer_ends():
+    """d09 with the 1.5B in session 24: "..., which is a website that teaches programming in
+    Python" (no excerpt says so) cost the whole true answer."""
+    ex = [_excerpt(1, "I think the website I learned Python on was called Learn Python the "
+                      "Hard Way. It was free.", 91.0)]
+    g = _gate("Which website did the AssemblyAI founder learn Python from?", ex)
+    text = _stream(g, "The founder learned Python from Learn Python the Hard Way, which is "
+                      "a website that teaches programming to millions [1]. It was free [1].")
+    assert text == "The founder learned Python from Learn Python the Hard Way. [1]"
+    assert [c.action for c in g.checks] == [TRIMMED, SHOWN] and g.stopped and not g.unsupported
+    assert "teaches" in g.checks[0].text and g.checks[1].trimmed_from == g.checks[0].text
+    # a condition is never cut off: without it the rest claims more than was said
+    g = _gate(QUESTION, EX)
+    assert _stream(g, "The bob can come back higher when the lecturer pushes it hard [1].") == ""
+    assert [c.action for c in g.checks] == [CUT] and g.unsupported
 
 
 def test_a_numbered_list_is_read_as_sentences_not_as_numbers():
