@@ -26,33 +26,43 @@ AUTO = "auto"
 # the 1.5B's first token takes ~3x the 0.5B's, and prompt reading (most of it) scales with cores.
 BIG_MODEL_CORES = 8
 # Below that, the 0.5B as Q4_0 on a CPU (its prompts read ~1.6x faster than Q4_K_M's on
-# AVX2: lectern/models.py), as Q4_K_M on a GPU (speed is not the limit there). The 1.5B as
-# Q4_0 ("qwen2.5-1.5b-q4_0") fits the budget on 2 cores with AVX-512 VNNI (2.03-2.47 s in
-# session 23), but auto does not take it there: it refused the pendulum question on the
-# tiny.en transcript (tests/test_trust.py), and the default must not change with what extras
-# happen to be installed.
-SMALL, SMALL_CPU, BIG = "qwen2.5-0.5b", "qwen2.5-0.5b-q4_0", "qwen2.5-1.5b"
+# AVX2: lectern/models.py), as Q4_K_M on a GPU (speed is not the limit there). A CPU whose
+# llama.cpp build runs AVX-512 VNNI kernels reads fast enough for the 1.5B as Q4_0 even on 2
+# cores: with 3 excerpts its first token took 1.71 s p50 there, and it met every quality
+# target the 0.5B missed (session 24, README "Models"); an AVX2-only 2-core EPYC took 1.92 s
+# for the 0.5B alone (session 21), so without VNNI the 1.5B would be far over the budget.
+SMALL, SMALL_CPU, BIG, BIG_CPU = "qwen2.5-0.5b", "qwen2.5-0.5b-q4_0", "qwen2.5-1.5b", "qwen2.5-1.5b-q4_0"
 
 
-def choose(cores: int, gpu: bool, big_installed: bool) -> str:
-    """The answer model for this hardware (what "auto" means)."""
+def choose(cores: int, gpu: bool, big_installed: bool, vnni: bool = False) -> str:
+    """The answer model for this hardware (what "auto" means); `vnni`: llama.cpp runs
+    AVX-512 VNNI kernels on this CPU."""
     if big_installed and (gpu or cores >= BIG_MODEL_CORES):
         return BIG
+    if big_installed and vnni and cores >= 2:
+        return BIG_CPU
     return SMALL if gpu else SMALL_CPU
+
+
+def _hardware() -> tuple[bool, bool]:
+    """(GPU offload, AVX-512 VNNI kernels) as this llama.cpp build reports them."""
+    try:
+        import llama_cpp
+        gpu = bool(llama_cpp.llama_supports_gpu_offload())
+        info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    except Exception:   # noqa: BLE001 - not installed, or its library fails to load: neither
+        return False, False
+    return gpu, "AVX512_VNNI = 1" in info
 
 
 def resolve(name: str) -> str:
     """"auto" -> a model name by hardware; any other name as given."""
     if name != AUTO:
         return name
-    try:
-        import llama_cpp
-        gpu = bool(llama_cpp.llama_supports_gpu_offload())
-    except Exception:   # noqa: BLE001 - not installed, or its library fails to load: no GPU
-        gpu = False
-    chosen = choose(os.cpu_count() or 1, gpu, models.installed(models.QWEN_15B))
-    log.info("answer model %s (auto: %d cores, %s)", chosen, os.cpu_count() or 1,
-             "GPU offload" if gpu else "no GPU")
+    gpu, vnni = _hardware()
+    chosen = choose(os.cpu_count() or 1, gpu, models.installed(models.QWEN_15B), vnni)
+    log.info("answer model %s (auto: %d cores, %s%s)", chosen, os.cpu_count() or 1,
+             "GPU offload" if gpu else "no GPU", ", AVX-512 VNNI" if vnni else "")
     return chosen
 
 

