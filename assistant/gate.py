@@ -6,7 +6,9 @@ excerpts it cites (lectern/grounding.py). A supported sentence is shown
 (and spoken) with its markers renumbered; an unsupported one never is:
   - before anything was shown, the answer becomes "not covered", with the
     closest moments and their quotes (`unsupported`: the caller says so);
-  - after something was shown, the answer ends there.
+  - after something was shown, the answer ends there;
+  - but where only a trailing clause (", which ...", "... because ...") is unsupported,
+    what comes before it is shown, if it passes on its own, and the answer ends there.
 A sentence that only restates the question claims nothing: it is not shown.
 (Quoting the top passage in place of a failed first sentence was measured
 too: on near-topic questions the course does not answer, the quote read as
