@@ -50,6 +50,18 @@ _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
 _SOURCE_MARKER = re.compile(r"\b(according to|as (?:stated|said|mentioned|explained) in|in(?=\s+\S+\s*,))"
                             r"\s+(?:the\s+)?(?:(?:lecture\s+)?excerpts?\b\s*(?:\[[\d,\s]*\]\s*)*"
                             r"|(?:\[[\d,\s]*\]\s*)+)", re.IGNORECASE)
+# "..., which is described in [1]." or "... as mentioned in Excerpt [1].": the marker is the
+# object of a phrase that ends the sentence; without it the sentence would end "described
+# in." (d10 with the 1.5B, session 25). The phrase goes, the marker stays.
+_CITING_TAIL = re.compile(r"(?:,?\s*(?:which|that|as)\s+(?:is\s+|are\s+|was\s+)?)?"
+                          r"(?:\b(?:described|mentioned|stated|explained|discussed|shown|seen|"
+                          r"noted|said)\s+)?\b(?:in|from|by|see)\s+(?:the\s+)?(?:lecture\s+)?"
+                          r"(?:excerpts?\s*)?(?=(?:\[[\d,\s]*\]\s*)+[.!?]?[\s\]]*$)",
+                          re.IGNORECASE)
+# "This can be seen in Excerpt where it states ...": a bare "Excerpt" is the lecture to a student.
+# Matched once the markers are gone ("the first excerpt [1] where ..." is the same).
+_BARE_EXCERPT = re.compile(r"\b(?:(?:the|this|that|an?|each)\s+)?(?:(?:first|second|third|last|same|"
+                           r"other)\s+)?(?:lecture\s+)?excerpts?\b", re.IGNORECASE)
 _TRAILING_MARKER = re.compile(r"(?<=[.!?\]\"'\u201d)])\s*\[[\d,\s]*\]$")
 # A list item's number ("including:\n1. First, ..."): the "1." ends no sentence and claims
 # no number. Matched only once the item's text has begun, as _END is.
@@ -67,6 +79,27 @@ class SentenceCheck:
     evidence: str = ""              # the cited excerpts' text, for reports
     # SHOWN: the model's sentence this is the supported first part of (its TRIMMED check)
     trimmed_from: str = ""
+
+
+def _quotes_paired(text: str) -> str:
+    """Each sentence is shown and spoken on its own: a quotation the model opened in one
+    sentence and closed later (or never) is closed at this sentence's end, and one closed
+    here that opened earlier is opened at its start (p04 with the 0.5B, session 25)."""
+    for opening, closing in (('"', '"'), ("\u201c", "\u201d")):
+        unpaired = text.count(opening) % 2 if opening == closing else \
+            text.count(opening) != text.count(closing)
+        if not unpaired:
+            continue
+        last = max(text.rfind(opening), text.rfind(closing))
+        if text[last] == opening and text[last + 1:last + 2].strip():
+            text += closing          # 'states that "So right now ...': it opens here
+        else:
+            text = opening + text    # '... into kinetic energy."': it opened before
+    return text
+
+
+def _the_lecture(m: re.Match) -> str:
+    return "The lecture" if m.start() == 0 else "the lecture"
 
 
 def _plain(raw: str) -> str:
@@ -115,7 +148,9 @@ class AnswerGate:
 
     def _sentence(self, raw: str) -> Iterator[str]:
         # "According to [1], ..." (the 1.5B's habit) would read "According to, ..."
+        raw = _CITING_TAIL.sub(" ", raw)
         text = _plain(_SOURCE_MARKER.sub(r"\1 the lecture ", raw))
+        text = _quotes_paired(_BARE_EXCERPT.sub(_the_lecture, text))
         if _LEADING_MARKER.match(raw) and text[:1].islower():
             text = "The lecture " + text   # "[1] states that ...": the marker was its subject
         if not text.strip(" .!?…"):

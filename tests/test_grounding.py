@@ -404,6 +404,34 @@ def test_a_marker_written_as_the_subject_becomes_the_lecture():
         "The object weighs 15 kilograms. [1] The lecture states that it can be lifted. [1]"
 
 
+def test_a_marker_written_as_an_object_leaves_no_dangling_phrase():
+    """The 1.5B wrote "..., which is described in [1]." (d10, session 25): with the marker
+    moved to the end, the student read "which is described in. [1]"."""
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "The object weighs 15 kilograms, which is described in [2].") == \
+        "The object weighs 15 kilograms. [1]"
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "The object weighs 15 kilograms, as mentioned in Excerpt [2].") == \
+        "The object weighs 15 kilograms. [1]"
+    g = _gate("How heavy is the object?", EX)
+    assert _stream(g, "This can be seen in Excerpt where it says the object weighs 15 kilograms [2].") \
+        == "This can be seen in the lecture where it says the object weighs 15 kilograms. [1]"
+    g = _gate("How heavy is the object?", EX)   # p02 and p04 with the 0.5B, session 25
+    assert _stream(g, "The excerpt states that the object weighs 15 kilograms. As the first "
+                      "excerpt [2] says, it can be lifted up.") == \
+        "The lecture states that the object weighs 15 kilograms. [1] As the lecture says, " \
+        "it can be lifted up. [1]"
+    g = _gate("How heavy is the object?", EX)   # a quotation over two sentences: no stray marks
+    assert _stream(g, 'The lecture says: "I have an object that weighs 15 kilograms [2]. '
+                      'I can lift it up." [2]') == \
+        'The lecture says: "I have an object that weighs 15 kilograms." [1] ' \
+        '"I can lift it up." [1]'
+    # a preposition that is part of the claim stays
+    g = _gate("Where can the object be lifted?", EX)
+    assert _stream(g, "The object can be lifted up one meter [2].") == \
+        "The object can be lifted up one meter. [1]"
+
+
 def test_an_uncited_sentence_cites_the_excerpt_that_holds_it():
     g = _gate("How heavy is the object?", EX)
     assert _stream(g, "The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
