@@ -24,7 +24,7 @@ from index.chunks import Sentence, sentences
 from index.config import IndexConfig
 from index import terms
 from index.search import Hit, Retriever, SearchResult
-from lectern import grounding
+from lectern import figures, grounding
 from ingest.transcript import Transcript
 from lectern.library import TRANSCRIPT, Library
 from lectern.llm import LLM, LLMError
@@ -281,6 +281,9 @@ class Assistant:
         best = max(can.excerpts, key=lambda e: e.score)
         if best.lead is None or grounding.wrong_form(best.lead.text, gate.question):
             return None   # n13: "a frame in 8 MS" quoted for a sampling rate
+        if figures.figure_elsewhere(gate.question, [best.text],
+                                    [e.text for e in can.excerpts if e is not best]):
+            return None   # the figure the question names is in another excerpt: as in the gate
         return best
 
     def related(self, ex: Sequence[Excerpt]) -> tuple[Citation, ...]:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from lectern import grounding
+from lectern import figures, grounding
 
 from .citations import MARKER as _MARKER
 from .citations import Excerpt, MarkerFilter, Span
@@ -45,6 +45,7 @@ SHOWN, CUT, SKIPPED, TRIMMED = "shown", "cut", "skipped", "trimmed"
 # claims more than was said). The rest is checked again on its own.
 _TRAILING_CLAUSE = re.compile(r",\s+(?:which|where|who|as|because|since|so|and|making|allowing|"
                               r"meaning|thereby|while)\b|\s+because\b", re.IGNORECASE)
+FIGURE_ELSEWHERE = "the figure the question names is in another excerpt"
 MIN_TRIMMED_WORDS = 5   # what is left must still be a sentence, not "The founder learned."
 _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
 _SOURCE_MARKER = re.compile(r"\b(according to|as (?:stated|said|mentioned|explained) in|in(?=\s+\S+\s*,))"
@@ -222,9 +223,13 @@ class AnswerGate:
                 alt = self._verdict(text, sorted(order[:2]))
                 if alt.supported:
                     cited, verdict = sorted(order[:2]), alt
-        if verdict.supported and not self.shown and verdict.why != grounding.RESTATES and \
-                (why := grounding.unanswered(text, self.question)):
-            verdict = grounding.Verdict(False, verdict.support, (), why)
+        if verdict.supported and not self.shown and verdict.why != grounding.RESTATES:
+            if why := grounding.unanswered(text, self.question):
+                verdict = grounding.Verdict(False, verdict.support, (), why)
+            elif away := figures.figure_elsewhere(
+                    self.question, [self.by_number[n].text for n in cited],
+                    [e.text for n, e in self.by_number.items() if n not in cited]):
+                verdict = grounding.Verdict(False, verdict.support, away, FIGURE_ELSEWHERE)
         return cited, verdict
 
     def _verdict(self, text: str, cited: list[int]) -> grounding.Verdict:

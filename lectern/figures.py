@@ -213,6 +213,17 @@ def unanswered(first: str, question: str) -> str:
     return ""
 
 
+def figure_elsewhere(question: str, cited: Sequence[str], others: Sequence[str]) -> tuple[str, ...]:
+    """The figures with a unit the question names ("Would 150 joules ... be dangerous?") that
+    another excerpt gives and none of the cited ones does. An answer resting elsewhere is
+    about something else: the 0.5B answered p06 (session 25) from "it may touch my chin",
+    while the excerpt with "150 joules is enough to kill you" went unused."""
+    held = set().union(*(with_units(t) for t in cited)) if cited else set()
+    there = set().union(*(with_units(t) for t in others)) if others else set()
+    return tuple(f"{n} {u}" for n, u in sorted(with_units(question))
+                 if (n, u) in there and (n, u) not in held)
+
+
 # A figure the lecture gives as a hope, later replaced by what happened: "I expected 10
 # times, 20 times ... but I only got two times", "our initial goal was 8ms ... had to
 # settle to 16 millisecond". Every word of "it got 20 times faster" is in that excerpt;

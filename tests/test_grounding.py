@@ -7,9 +7,9 @@ test_assistant.py and test_trust.py.
 
 from __future__ import annotations
 
-from lectern import grounding
+from lectern import figures, grounding
 from assistant.citations import Excerpt, MarkerFilter, Span
-from assistant.gate import CUT, SHOWN, SKIPPED, TRIMMED, AnswerGate, sentences
+from assistant.gate import CUT, FIGURE_ELSEWHERE, SHOWN, SKIPPED, TRIMMED, AnswerGate, sentences
 
 PENDULUM = ("If I release that bob from a certain height, then that bob can never come back to a "
             "point where the height is any larger. There is a conversion from gravitational "
@@ -379,6 +379,26 @@ def test_a_how_many_question_is_not_answered_by_a_first_sentence_without_a_numbe
     assert grounding.unanswered("One full swing takes about 2 seconds.", q) == ""
     assert grounding.unanswered("He first showed it at MIT.", "In what year did he first show it?")
     assert grounding.unanswered("It is MGH.", "What expression gives the work done?") == ""
+
+
+def test_a_first_sentence_away_from_the_figure_the_question_names_is_no_answer():
+    """p06 with the 0.5B (session 25): asked about "150 joules", it answered from "it may
+    touch my chin" while another excerpt said "150 joules is enough to kill you"."""
+    ex = [_excerpt(1, "It may touch my chin but it may not crush my chin.", 130.0),
+          _excerpt(2, "If it would hit you, you'd be dead. 150 joules is enough to kill you.", 20.0)]
+    q = "Would 150 joules from the swinging pendulum be dangerous if it hit you?"
+    g = _gate(q, ex)
+    assert _stream(g, "It is dangerous because it may touch your chin [1].") == ""
+    assert g.unsupported and g.checks[0].verdict.why == FIGURE_ELSEWHERE
+    assert g.checks[0].verdict.missing == ("150 j",)
+    g = _gate(q, ex)
+    assert _stream(g, "Yes, 150 joules is enough to kill you [2].") == \
+        "Yes, 150 joules is enough to kill you. [1]"
+    # later sentences may rest anywhere; a figure no excerpt gives changes nothing
+    g = _gate(q, ex)
+    assert _stream(g, "150 joules is enough to kill you [2]. It may touch your chin [1].") == \
+        "150 joules is enough to kill you. [1] It may touch your chin. [2]"
+    assert figures.figure_elsewhere("Would 200 joules hurt?", [ex[0].text], [ex[1].text]) == ()
 
 
 def test_a_marker_written_as_the_subject_becomes_the_lecture():
