@@ -12,8 +12,9 @@ chapter starts are always real segment starts, never model output.
 
 Small models also invent ("The pendulum is a device used to demolish
 buildings"), so every title, summary sentence and point passes the answers'
-grounding rule (lectern/grounding.py) against the transcript it came from:
-what the lecture does not support is dropped and kept in `Summary.dropped`
+grounding rule (lectern/grounding.py) against the transcript it came from, and
+a point must rest on one moment of it (MOMENT_WORDS): what the lecture does
+not support is dropped and kept in `Summary.dropped`
 for the instructor to see; a title that fails is rebuilt from the window's
 own key terms, a summary with nothing left from the transcript's sentences.
 """
@@ -100,6 +101,27 @@ MAX_POINT_WORDS = 30
 SUMMARY_SENTENCES = 3
 
 
+# A salient point states one thing the lecture says, so it must rest on one moment of it:
+# some run of consecutive segments of at most this many words (an answer's excerpt is as
+# long: assistant.excerpt_words). Against the whole window, "The pendulum is a device used to
+# demolish buildings" passed: "I have here a pendulum" and "They use these devices ... to
+# demolish buildings" are 100 words apart (the sample lecture, session 25).
+MOMENT_WORDS = 80
+MOMENTS_CHECKED = 3   # the moments holding most of a point's words get the full check
+
+
+def moments(window: list[Segment]) -> list[grounding.Evidence]:
+    """Each segment with those after it, up to MOMENT_WORDS words (one segment at least)."""
+    out = []
+    for i in range(len(window)):
+        j, words = i, len(window[i].text.split())
+        while j + 1 < len(window) and words + len(window[j + 1].text.split()) <= MOMENT_WORDS:
+            j += 1
+            words += len(window[j].text.split())
+        out.append(grounding.Evidence([" ".join(s.text for s in window[i:j + 1])]))
+    return out
+
+
 class _Grounding:
     """Keeps the model's texts the transcript supports, and records the others."""
 
@@ -108,15 +130,24 @@ class _Grounding:
         self.checked = 0
         self.dropped: list[str] = []
 
-    def keep(self, kind: str, text: str, evidence: grounding.Evidence) -> bool:
+    def keep(self, kind: str, text: str, evidence: grounding.Evidence,
+             at: list[grounding.Evidence] | None = None) -> bool:
+        """`at`: the window's moments, one of which must support the text on its own."""
         self.checked += 1
-        if not self.on or grounding.check_against(text, evidence).supported:
+        if not self.on or (grounding.check_against(text, evidence).supported and
+                           (at is None or rests_on_one_moment(text, at))):
             return True
         self.dropped.append(f"{kind}: {text}")
         return False
 
     def sentences(self, kind: str, text: str, evidence: grounding.Evidence) -> str:
         return " ".join(x for x in _SENTENCE_END.split(text) if x and self.keep(kind, x, evidence))
+
+
+def rests_on_one_moment(text: str, at: list[grounding.Evidence]) -> bool:
+    words = grounding.content_words(text)
+    best = sorted(at, key=lambda m: -sum(m.holds(w) for w in words))[:MOMENTS_CHECKED]
+    return any(grounding.check_against(text, m).supported for m in best)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -211,8 +242,9 @@ def _map(llm: LLM, window: list[Segment], whole: bool, check: _Grounding) -> _Pa
     reply = _ask(llm, context, ASK_WHOLE if whole else ASK_SUMMARY, 40 * n + 40)
     summary = (check.sentences("summary", _complete_sentences(reply, n), evidence)
                or _first_sentences(text, n))
+    at = moments(window)
     points = [p for p in _bullets(_ask(llm, context, ASK_POINTS, 120))
-              if check.keep("point", p, evidence)]
+              if check.keep("point", p, evidence, at)]
     return _Part(window[0].start, window[-1].end, title, summary, tuple(points[:5]))
 
 

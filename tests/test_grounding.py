@@ -509,6 +509,27 @@ class _SummaryLLM:
                 "He then derives Einstein's relativity from quantum field theory.")
 
 
+def test_a_salient_point_must_rest_on_one_moment_of_the_lecture():
+    """The sample lecture's summary had "The pendulum is a device used to demolish buildings"
+    (session 25): each word is in the lecture, "pendulum" 100 words before the rest."""
+    from ingest import summarize
+    from ingest.transcript import Segment
+    said = [x.strip() + "." for x in LECTURE.split(".") if x.strip()] + [
+        "They use these devices, they're called wrecking balls.",
+        "They use them to demolish buildings."]
+    window = [Segment(3.0 * i, 3.0 * i + 3.0, x) for i, x in enumerate(said)]
+    whole = grounding.Evidence([" ".join(x.text for x in window)])
+    stitched = "The pendulum is a device used to demolish buildings."
+    assert grounding.check_against(stitched, whole).supported    # why the rule is needed
+    check = summarize._Grounding(True)
+    at = summarize.moments(window)
+    assert all(len(m.texts[0].split()) <= summarize.MOMENT_WORDS for m in at)
+    assert not check.keep("point", stitched, whole, at)
+    assert check.keep("point", "These devices are used to demolish buildings.", whole, at)
+    assert check.keep("point", "150 joules is enough to kill you.", whole, at)
+    assert check.dropped == ["point: " + stitched] and check.checked == 3
+
+
 def test_summary_texts_the_transcript_does_not_support_are_dropped_and_recorded():
     from ingest.summarize import SummarizeConfig, summarize
     from ingest.transcript import Segment, Transcript

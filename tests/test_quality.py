@@ -6,7 +6,7 @@ import shutil
 import jiwer
 import pytest
 
-from ingest import media
+from ingest import media, summarize
 from ingest.summarize import Summary
 from lectern import grounding
 from ingest.transcribe import TranscribeConfig, transcribe
@@ -87,5 +87,9 @@ def test_summary_of_a_lecture_has_points_and_real_chapter_starts(home, tmp_path)
     ev = grounding.Evidence([t.text])
     model_texts = [*s.points, *_sentences(s.summary), *(c.title for c in s.chapters)]
     assert all(grounding.check_against(x, ev).supported for x in model_texts), s
+    # and each point rests on one moment of it, not on words gathered from all over
+    at = [m for w in summarize.windows(list(t.segments), summarize.SummarizeConfig().window_words)
+          for m in summarize.moments(w)]
+    assert all(summarize.rests_on_one_moment(p, at) for p in s.points), s.points
     md = (home / "videos/L04/summary.md").read_text()
     assert "## Salient points" in md and "## Chapters" in md
