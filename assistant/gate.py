@@ -39,13 +39,13 @@ _END = re.compile(r"[.!?][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s+[^\s\[])")
 # The same, in finished text: before white space or the end.
 _FINAL_END = re.compile(r"[.!?\u2026][\"'\u201d)]*(?:\s*\[[\d,\s]*\])*(?=\s|$)")
 SHOWN, CUT, SKIPPED, TRIMMED = "shown", "cut", "skipped", "trimmed"
+FIGURE_ELSEWHERE = "the figure the question names is in another excerpt"
 # Where a sentence may be cut back to what comes before: a clause that adds to the claim
 # ("..., which is a website that teaches programming", "... because <a reason>"), never one
 # that conditions or qualifies it ("if", "when", "unless", "but": without them the rest
 # claims more than was said). The rest is checked again on its own.
 _TRAILING_CLAUSE = re.compile(r",\s+(?:which|where|who|as|because|since|so|and|making|allowing|"
                               r"meaning|thereby|while)\b|\s+because\b", re.IGNORECASE)
-FIGURE_ELSEWHERE = "the figure the question names is in another excerpt"
 MIN_TRIMMED_WORDS = 5   # what is left must still be a sentence, not "The founder learned."
 _LEADING_MARKER = re.compile(r"\s*\[\s*\d")
 _SOURCE_MARKER = re.compile(r"\b(according to|as (?:stated|said|mentioned|explained) in|in(?=\s+\S+\s*,))"

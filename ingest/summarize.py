@@ -112,12 +112,13 @@ MOMENTS_CHECKED = 3   # the moments holding most of a point's words get the full
 
 def moments(window: list[Segment]) -> list[grounding.Evidence]:
     """Each segment with those after it, up to MOMENT_WORDS words (one segment at least)."""
+    sizes = [len(s.text.split()) for s in window]
     out = []
     for i in range(len(window)):
-        j, words = i, len(window[i].text.split())
-        while j + 1 < len(window) and words + len(window[j + 1].text.split()) <= MOMENT_WORDS:
+        j, words = i, sizes[i]
+        while j + 1 < len(window) and words + sizes[j + 1] <= MOMENT_WORDS:
             j += 1
-            words += len(window[j].text.split())
+            words += sizes[j]
         out.append(grounding.Evidence([" ".join(s.text for s in window[i:j + 1])]))
     return out
 
@@ -242,7 +243,7 @@ def _map(llm: LLM, window: list[Segment], whole: bool, check: _Grounding) -> _Pa
     reply = _ask(llm, context, ASK_WHOLE if whole else ASK_SUMMARY, 40 * n + 40)
     summary = (check.sentences("summary", _complete_sentences(reply, n), evidence)
                or _first_sentences(text, n))
-    at = moments(window)
+    at = moments(window) if check.on else None   # unchecked, nothing needs them
     points = [p for p in _bullets(_ask(llm, context, ASK_POINTS, 120))
               if check.keep("point", p, evidence, at)]
     return _Part(window[0].start, window[-1].end, title, summary, tuple(points[:5]))

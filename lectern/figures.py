@@ -58,9 +58,14 @@ def with_units(text: str) -> set[tuple[str, str]]:
     return {(n, u) for _, n, u in figures(unit_words(text))}
 
 
+def _units_given(texts: Sequence[str]) -> set[tuple[str, str]]:
+    """(number, unit) for each figure any of the texts gives."""
+    return set().union(*(with_units(t) for t in texts))
+
+
 def unit_mismatch(sentence: str, evidence: Sequence[str]) -> tuple[str, ...]:
     """The sentence's numbers with a unit that no evidence text gives them with."""
-    given = set().union(*(with_units(t) for t in evidence)) if evidence else set()
+    given = _units_given(evidence)
     return tuple(f"{n} {u}" for n, u in sorted(with_units(sentence)) if (n, u) not in given)
 
 
@@ -218,8 +223,7 @@ def figure_elsewhere(question: str, cited: Sequence[str], others: Sequence[str])
     another excerpt gives and none of the cited ones does. An answer resting elsewhere is
     about something else: the 0.5B answered p06 (session 25) from "it may touch my chin",
     while the excerpt with "150 joules is enough to kill you" went unused."""
-    held = set().union(*(with_units(t) for t in cited)) if cited else set()
-    there = set().union(*(with_units(t) for t in others)) if others else set()
+    held, there = _units_given(cited), _units_given(others)
     return tuple(f"{n} {u}" for n, u in sorted(with_units(question))
                  if (n, u) in there and (n, u) not in held)
 

@@ -299,6 +299,11 @@ EX = [_excerpt(1, PENDULUM, 80.0),
       _excerpt(2, "I have an object that weighs 15 kilograms. I can lift it up one meter.", 10.0)]
 
 
+def _shown(text: str, question: str = "How heavy is the object?") -> str:
+    """What a fresh gate over EX shows of the model's text."""
+    return _stream(_gate(question, EX), text)
+
+
 def test_the_gate_shows_supported_sentences_and_ends_at_the_first_unsupported():
     g = _gate(QUESTION, EX)
     text = _stream(g, "Mechanical energy is conserved, so the bob cannot come back higher [1]. "
@@ -404,51 +409,41 @@ def test_a_first_sentence_away_from_the_figure_the_question_names_is_no_answer()
 def test_a_marker_written_as_the_subject_becomes_the_lecture():
     """The Q4_0 model writes "[1] states that ..." (session 21): without the marker the
     sentence would begin "states that"."""
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "[2] states that the object weighs 15 kilograms.") == \
+    assert _shown("[2] states that the object weighs 15 kilograms.") == \
         "The lecture states that the object weighs 15 kilograms. [1]"
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "[2] The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "According to [2], the object weighs 15 kilograms.") == \
+    assert _shown("[2] The object weighs 15 kilograms.") == "The object weighs 15 kilograms. [1]"
+    assert _shown("According to [2], the object weighs 15 kilograms.") == \
         "According to the lecture, the object weighs 15 kilograms. [1]"
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "According to Lecture excerpt, the object weighs 15 kilograms [2].") == \
+    assert _shown("According to Lecture excerpt, the object weighs 15 kilograms [2].") == \
         "According to the lecture, the object weighs 15 kilograms. [1]"
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "In [2], the lecturer says the object weighs 15 kilograms.") == \
+    assert _shown("In [2], the lecturer says the object weighs 15 kilograms.") == \
         "In the lecture, the lecturer says the object weighs 15 kilograms. [1]"
     # the subject marker after another sentence's markers (d02, session 23)
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "The object weighs 15 kilograms. [2] [2] states that it can be lifted.") == \
+    assert _shown("The object weighs 15 kilograms. [2] [2] states that it can be lifted.") == \
         "The object weighs 15 kilograms. [1] The lecture states that it can be lifted. [1]"
 
 
 def test_a_marker_written_as_an_object_leaves_no_dangling_phrase():
     """The 1.5B wrote "..., which is described in [1]." (d10, session 25): with the marker
     moved to the end, the student read "which is described in. [1]"."""
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "The object weighs 15 kilograms, which is described in [2].") == \
+    assert _shown("The object weighs 15 kilograms, which is described in [2].") == \
         "The object weighs 15 kilograms. [1]"
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "The object weighs 15 kilograms, as mentioned in Excerpt [2].") == \
+    assert _shown("The object weighs 15 kilograms, as mentioned in Excerpt [2].") == \
         "The object weighs 15 kilograms. [1]"
-    g = _gate("How heavy is the object?", EX)
-    assert _stream(g, "This can be seen in Excerpt where it says the object weighs 15 kilograms [2].") \
+    assert _shown("This can be seen in Excerpt where it says the object weighs 15 kilograms [2].") \
         == "This can be seen in the lecture where it says the object weighs 15 kilograms. [1]"
-    g = _gate("How heavy is the object?", EX)   # p02 and p04 with the 0.5B, session 25
-    assert _stream(g, "The excerpt states that the object weighs 15 kilograms. As the first "
-                      "excerpt [2] says, it can be lifted up.") == \
+    # p02 and p04 with the 0.5B, session 25
+    assert _shown("The excerpt states that the object weighs 15 kilograms. As the first "
+                  "excerpt [2] says, it can be lifted up.") == \
         "The lecture states that the object weighs 15 kilograms. [1] As the lecture says, " \
         "it can be lifted up. [1]"
-    g = _gate("How heavy is the object?", EX)   # a quotation over two sentences: no stray marks
-    assert _stream(g, 'The lecture says: "I have an object that weighs 15 kilograms [2]. '
-                      'I can lift it up." [2]') == \
+    # a quotation over two sentences: no stray marks
+    assert _shown('The lecture says: "I have an object that weighs 15 kilograms [2]. '
+                  'I can lift it up." [2]') == \
         'The lecture says: "I have an object that weighs 15 kilograms." [1] ' \
         '"I can lift it up." [1]'
     # a preposition that is part of the claim stays
-    g = _gate("Where can the object be lifted?", EX)
-    assert _stream(g, "The object can be lifted up one meter [2].") == \
+    assert _shown("The object can be lifted up one meter [2].", "Where can the object be lifted?") == \
         "The object can be lifted up one meter. [1]"
 
 
